@@ -1,0 +1,39 @@
+"""Shared argument validation: errors that name the argument and say what was expected."""
+
+import jax
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True when `x` holds values (not a tracer inside jit/vmap/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def check_shape(name: str, x, shape: tuple) -> None:
+    """Raise ValueError unless `x.shape == shape` (``None`` in `shape` matches any size)."""
+    got = tuple(np.shape(x))
+    if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got)):
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"`{name}` must have shape {want}, got {got}")
+
+
+def check_finite(name: str, x) -> None:
+    """Raise ValueError if concrete `x` holds NaN or inf (skipped for tracers)."""
+    if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
+        raise ValueError(f"`{name}` must be finite, got NaN or inf entries")
+
+
+def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:
+    """Return `value` as int, or raise TypeError/ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"`{name}` must be {bound}, got {value}")
+    return int(value)
+
+
+def check_choice(name: str, value, choices) -> None:
+    """Raise ValueError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {sorted(choices)}, got {value!r}")

@@ -1,0 +1,1 @@
+"""experiments subpackage (see the README for what it holds)."""

@@ -1,0 +1,1 @@
+"""info subpackage (see the README for what it holds)."""

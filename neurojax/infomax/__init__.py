@@ -1,0 +1,24 @@
+"""Recurrent InfoMax network (seed 000): g* = σ(W x̃ + K g*), learning by ½ log det(χᵀχ)."""
+
+from ._equilibrium import EquilibriumResult as EquilibriumResult, equilibrium as equilibrium
+from ._inputs import attenuate as attenuate, attenuation as attenuation, tones as tones
+from ._learning import (
+    add_l1_sign_decay as add_l1_sign_decay,
+    infomax_optimizer as infomax_optimizer,
+    seed_update as seed_update,
+    zero_diagonal as zero_diagonal,
+)
+from ._model import RecurrentInfoMax as RecurrentInfoMax
+from ._objective import (
+    infomax_grads as infomax_grads,
+    objective as objective,
+    objective_and_grads as objective_and_grads,
+    per_sample_grads as per_sample_grads,
+    sensitivity as sensitivity,
+)
+from ._train import (
+    batch_indices as batch_indices,
+    spectral_radius as spectral_radius,
+    train as train,
+    train_on_batches as train_on_batches,
+)

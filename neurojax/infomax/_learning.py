@@ -1,0 +1,92 @@
+"""Learning rules of seed 000: the seed's exact update, and the same rule as an optax transformation."""
+
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def seed_update(
+    model,
+    grads,
+    *,
+    ff_eta: float = 0.1,
+    rec_eta: float = 0.001,
+    ff_l1: float = 0.001,
+    rec_l2: float = 0.209,
+    learn_W: bool = True,
+    learn_K: bool = True,
+):
+    r"""One step of seed 000's `Infomax.learn` given mean ascent gradients (:func:`infomax_grads`).
+
+    $W \leftarrow (W - \eta_W\lambda_W\,\mathrm{sign}\,W) + \eta_W\,\overline{\nabla_W J}$ (L1 sign-decay),
+    $K \leftarrow (K - \eta_K\lambda_K K) + \eta_K\,\overline{\nabla_K J}$ (L2 decay; K's diagonal stays 0).
+    The seed's names: `FF_eta`, `Rec_eta`, `FF_ridge`, `Rec_ridge`; `learn_W=False` is `FF_eta = 0`.
+    """
+    W, K = model.W, model.K
+    if learn_W and ff_eta != 0:
+        W = (W - ff_eta * ff_l1 * jnp.sign(W)) + ff_eta * grads.W
+    if learn_K and rec_eta != 0:
+        off = 1 - jnp.eye(K.shape[0], dtype=K.dtype)
+        K = (K - rec_eta * rec_l2 * K) + rec_eta * (grads.K * off)
+    return eqx.tree_at(lambda m: (m.W, m.K), model, (W, K))
+
+
+def add_l1_sign_decay(weight: float) -> optax.GradientTransformation:
+    r"""Add $\lambda\,\mathrm{sign}(p)$ to the updates (the sub-gradient of an L1 penalty $\lambda\|p\|_1$)."""
+
+    def update(updates, state, params=None):
+        if params is None:
+            raise ValueError("add_l1_sign_decay needs `params` passed to `update`")
+        return jax.tree_util.tree_map(lambda u, p: u + weight * jnp.sign(p), updates, params), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def zero_diagonal() -> optax.GradientTransformation:
+    """Zero the diagonal of every square matrix update (keeps K's self-connections at 0)."""
+
+    def update(updates, state, params=None):
+        del params
+
+        def mask(u):
+            return u * (1 - jnp.eye(u.shape[-1], dtype=u.dtype))
+
+        return jax.tree_util.tree_map(mask, updates), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def _labels(params):
+    return eqx.tree_at(lambda m: (m.W, m.K), params, ("W", "K"))
+
+
+@functools.lru_cache(maxsize=64)  # same settings -> same object -> no jit recompilation
+def infomax_optimizer(
+    *,
+    ff_eta: float = 0.1,
+    rec_eta: float = 0.001,
+    ff_l1: float = 0.001,
+    rec_l2: float = 0.209,
+    learn_W: bool = True,
+    learn_K: bool = True,
+) -> optax.GradientTransformation:
+    r"""The seed's learning rule as an optax transformation acting on gradients of the *loss* $-J$.
+
+    W: L1 sign-decay then SGD with rate $\eta_W$; K: L2 decay, zero-diagonal mask, SGD with rate
+    $\eta_K$; a frozen part gets `optax.set_to_zero()` (via `optax.multi_transform`). Applying it to
+    $-\nabla J$ gives exactly :func:`seed_update`. Swap in any optax chain for other optimisers.
+    """
+    w_tx = (
+        optax.chain(add_l1_sign_decay(ff_l1), optax.scale(-ff_eta))
+        if learn_W and ff_eta != 0
+        else optax.set_to_zero()
+    )
+    k_tx = (
+        optax.chain(optax.add_decayed_weights(rec_l2), zero_diagonal(), optax.scale(-rec_eta))
+        if learn_K and rec_eta != 0
+        else optax.set_to_zero()
+    )
+    return optax.multi_transform({"W": w_tx, "K": k_tx}, _labels)

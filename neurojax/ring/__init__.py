@@ -1,0 +1,1 @@
+"""ring subpackage (see the README for what it holds)."""

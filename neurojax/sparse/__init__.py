@@ -1,0 +1,1 @@
+"""sparse subpackage (see the README for what it holds)."""
