@@ -15,11 +15,11 @@ Autodiff never goes *through* a LAPACK call: :func:`solve` is a :func:`jax.lax.c
 from collections.abc import Callable
 from typing import Any
 
+import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
 import lineax as lx
-import equinox.internal as eqxi
 from jaxtyping import Array, Float
 from lineax._solver.misc import pack_structures, ravel_vector, unravel_solution
 

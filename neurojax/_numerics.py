@@ -1,7 +1,6 @@
 """Shared scalar numerics: the one logistic sigmoid of the package and its derivatives."""
 
 import jax
-import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 

@@ -1,1 +1,5 @@
-"""experiments subpackage (see the README for what it holds)."""
+"""Long protocols that write files and figures; they import the model subpackages, never the reverse."""
+
+from ._demo import DEMOS as DEMOS, run_demo as run_demo
+from ._env import environment as environment
+from ._infomax_run import infomax_demo as infomax_demo

@@ -26,8 +26,8 @@ def equilibrium(
     x: Float[Array, " n_in"],
     *,
     method: Literal["newton", "picard"] = "newton",
-    rtol: float = 1e-12,
-    atol: float = 1e-12,
+    rtol: float | None = None,
+    atol: float | None = None,
     max_steps: int = 64,
     throw: bool = False,
 ) -> EquilibriumResult:
@@ -45,13 +45,17 @@ def equilibrium(
 
     Non-convergence within `max_steps` is reported as `converged=False`; with `throw=True` it raises
     (via :func:`equinox.error_if`, so also inside `jit`). The seed's `_gcalc` stops at mean |Δg| < 1e-6 and
-    applies one more σ; here the default tolerances (1e-12) make both agree to ~1e-15.
+    applies one more σ; here the default tolerances (1e-12 in float64, 1e-6 in float32) make both
+    agree to ~1e-15 in float64.
     """
     check_choice("method", method, {"newton", "picard"})
     xt = model.augment(jnp.asarray(x))
     h = model.W @ xt
     K = model.K
     y0 = jnp.full((model.n_out,), 0.5, dtype=h.dtype)
+    default_tol = 1e-12 if h.dtype == jnp.float64 else 1e-6
+    rtol = default_tol if rtol is None else rtol
+    atol = default_tol if atol is None else atol
 
     def fixed_map(g, args):
         h_, K_ = args

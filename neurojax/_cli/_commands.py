@@ -1,0 +1,39 @@
+"""What each subcommand does: thin wrappers over `neurojax.experiments`."""
+
+import json
+import time
+from pathlib import Path
+
+
+def _out_dir(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {path!r} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def run(args) -> int:
+    out = _out_dir(args.out)
+    progress = not args.no_progress
+    if args.command == "demo":
+        from ..experiments import run_demo
+
+        results = run_demo(out, seed=args.seed, progress=progress, only=args.only)
+        print(f"wrote {out / 'results.json'} ({', '.join(results['capabilities'])})")
+        return 0
+    if args.command == "infomax":
+        from ..experiments import environment, infomax_demo
+
+        t0 = time.perf_counter()
+        summary = infomax_demo(
+            out, seed=args.seed, progress=progress, n_in=args.n_in, n_out=args.n_out,
+            steps=args.steps, batch_size=args.batch_size,
+        )
+        summary = {"environment": environment(), "wall_s": time.perf_counter() - t0, **summary}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        print(f"wrote {out / 'summary.json'}")
+        return 0
+    raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
+
+

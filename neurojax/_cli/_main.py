@@ -1,0 +1,100 @@
+"""Argument parsing for the `neurojax` console script. JAX is imported only after `--platform`/`--x64`
+have been applied, so those options take effect."""
+
+import argparse
+import os
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2 (no usage dump)."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _common() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--out", default="./neurojax-out", help="output directory (default: %(default)s)")
+    common.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default: 0)")
+    common.add_argument(
+        "--platform", choices=["cpu", "gpu"], default=None, help="JAX platform (sets JAX_PLATFORMS)"
+    )
+    common.add_argument("--x64", action="store_true", help="compute in float64")
+    common.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: one subcommand per capability; every one takes the common options."""
+    parser = _Parser(
+        prog="neurojax",
+        description="Recurrent InfoMax (tinnitus), plastic ring networks, sparse coding and "
+        "information theory in JAX.",
+    )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"neurojax {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    common = _common()
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run every capability at a small scale",
+        description="Run every capability at small scale; write PNG figures and results.json to --out.",
+    )
+    demo.add_argument(
+        "--only", action="append", default=None, metavar="NAME",
+        help="run only this capability (repeatable)",
+    )
+    infomax = sub.add_parser(
+        "infomax", parents=[common], help="train the recurrent InfoMax network (seed 000)",
+        description="Train the recurrent InfoMax network on tones; write figures and summary.json.",
+    )
+    infomax.add_argument("--n-in", type=_positive_int, default=32)
+    infomax.add_argument("--n-out", type=_positive_int, default=64)
+    infomax.add_argument("--steps", type=_positive_int, default=400)
+    infomax.add_argument("--batch-size", type=_positive_int, default=16)
+    return parser
+
+
+def _setup_jax(args) -> None:
+    if args.platform is not None:
+        os.environ["JAX_PLATFORMS"] = args.platform
+    import jax
+
+    if args.x64:
+        jax.config.update("jax_enable_x64", True)
+
+
+def main(argv=None) -> int:
+    """Entry point of the `neurojax` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    _setup_jax(args)
+    from . import _commands
+
+    try:
+        return _commands.run(args)
+    except (ValueError, TypeError) as err:  # bad values found after parsing: one line, status 2
+        sys.stderr.write(f"neurojax {args.command}: error: {err}\n")
+        return 2

@@ -1,0 +1,68 @@
+"""Shared test fixtures: float64 switch, keys, tree comparison, the seed reference code."""
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+REFERENCE_DIR = Path(os.environ.get("NEUROJAX_REFERENCE", Path(__file__).resolve().parents[1] / ".." / "shared" / "reference")).resolve()
+
+
+@pytest.fixture
+def x64():
+    """Run the test in float64, restoring the previous setting afterwards."""
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.fixture
+def getkey():
+    """`getkey()` returns a fresh PRNG key each call (deterministic sequence per test)."""
+    counter = iter(range(10**9))
+
+    def _getkey():
+        return jax.random.key(next(counter))
+
+    return _getkey
+
+
+def tree_allclose(a, b, *, rtol=1e-7, atol=0.0) -> bool:
+    """True when two PyTrees have the same structure and all leaves are allclose."""
+    la, ta = jax.tree_util.tree_flatten(a)
+    lb, tb = jax.tree_util.tree_flatten(b)
+    if ta != tb:
+        return False
+    return all(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol) for x, y in zip(la, lb))
+
+
+def max_rel(a, b) -> float:
+    """max |a − b| / max |b| (relative error normalised by the reference's scale)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def seed_reference(name: str):
+    """Import `shared/reference/<name>.py` (the seeds' NumPy code), or skip the test if it is absent."""
+    if not (REFERENCE_DIR / f"{name}.py").exists():
+        pytest.skip(f"seed reference code not found at {REFERENCE_DIR} (needs ../shared beside the checkout)")
+    if str(REFERENCE_DIR) not in sys.path:
+        sys.path.insert(0, str(REFERENCE_DIR))
+    return importlib.import_module(name)
+
+
+@pytest.fixture
+def assert_names_argument():
+    """`with assert_names_argument(ExcType, "name"): ...` checks the error type and that it names `name`."""
+
+    def check(exc_type, name):
+        return pytest.raises(exc_type, match=rf"`?{name}`?")
+
+    return check
+
+

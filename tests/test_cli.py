@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from neurojax._cli import build_parser, main
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "neurojax", *args], capture_output=True, text=True)
+
+
+def test_help_and_version():
+    for args in (["--help"], ["demo", "--help"], ["infomax", "--help"]):
+        r = _run(*args)
+        assert r.returncode == 0 and "usage" in r.stdout
+    r = _run("--version")
+    assert r.returncode == 0 and "neurojax" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        (["demo", "--seed", "abc"], "--seed"),
+        (["demo", "--bogus"], "--bogus"),
+        (["demo", "--platform", "tpu9"], "--platform"),
+        (["nosuchcommand"], "nosuchcommand"),
+        (["infomax", "--steps", "-3"], "--steps"),
+    ],
+)
+def test_bad_arguments_exit_2_one_line(args, text):
+    r = _run(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0] and "Traceback" not in r.stderr
+
+
+def test_unknown_demo_capability(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--only", "nope", "--no-progress"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_out_is_a_file(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["demo", "--out", str(f), "--no-progress"]) == 2
+
+
+def test_infomax_command_writes_summary(tmp_path):
+    assert main(["infomax", "--out", str(tmp_path), "--steps", "8", "--n-in", "8", "--n-out", "12",
+                 "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["steps"] == 8 and summary["environment"]["backend"] == "cpu"
+    assert (tmp_path / "infomax_weights.png").stat().st_size > 1000
+
+
+def test_parser_has_common_options():
+    args = build_parser().parse_args(["demo", "--x64", "--platform", "cpu", "--seed", "3"])
+    assert args.x64 and args.platform == "cpu" and args.seed == 3 and args.out == "./neurojax-out"

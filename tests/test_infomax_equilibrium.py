@@ -1,0 +1,100 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import max_rel
+from infomax_ref import demo_run, seed_net
+
+import neurojax.infomax as nim
+from neurojax._numerics import sigmoid
+
+
+def _trained():
+    ref = demo_run()
+    assert np.abs(ref["K"]).max() > 0
+    return ref, nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
+
+
+@pytest.mark.parametrize("method", ["newton", "picard"])
+def test_matches_seed_gcalc(x64, method):
+    ref, m = _trained()
+    net = seed_net(ref["W"], ref["K"])
+    for i in range(0, 400, 37):
+        x = ref["x_att"][:, i]
+        g_seed = net._gcalc(np.append(x, -1.0))[0]
+        res = nim.equilibrium(m, jnp.asarray(x), method=method)
+        assert bool(res.converged)
+        assert max_rel(res.g, g_seed) <= 1e-10
+
+
+def test_k_zero_needs_no_iterations(x64):
+    m = nim.RecurrentInfoMax.tonotopic(16, 32)
+    x = jnp.linspace(0.0, 0.5, 16)
+    res = nim.equilibrium(m, x)
+    assert int(res.num_steps) == 0 and bool(res.converged)
+    np.testing.assert_allclose(res.g, sigmoid(m.W @ m.augment(x)), rtol=1e-15)
+
+
+def test_nonconvergence_reported_and_thrown(x64):
+    m = nim.RecurrentInfoMax.tonotopic(32, 64)
+    big = nim.RecurrentInfoMax(m.W, 5.0 * jax.random.normal(jax.random.key(1), (64, 64)))
+    x = jnp.linspace(0.0, 0.5, 32)
+    res = jax.jit(lambda mm, xx: nim.equilibrium(mm, xx))(big, x)
+    assert not bool(res.converged)
+    assert int(res.num_steps) == 64
+    with pytest.raises(Exception, match="did not converge"):
+        jax.block_until_ready(
+            eqx.filter_jit(lambda mm, xx: nim.equilibrium(mm, xx, throw=True))(big, x).g
+        )
+
+
+def test_unknown_method():
+    m = nim.RecurrentInfoMax.tonotopic(4, 8)
+    with pytest.raises(ValueError, match="`method`"):
+        nim.equilibrium(m, jnp.ones(4), method="bisection")
+
+
+def _unrolled_g(W, K, xt, n_iter=200):
+    g = jnp.full(K.shape[0], 0.5, W.dtype)
+    for _ in range(n_iter):
+        g = sigmoid(W @ xt + K @ g)
+    return g
+
+
+def test_implicit_gradient_vs_unrolled_and_fd(x64):
+    ref, m = _trained()
+    # a stronger K (still contracting) so the recurrent term matters in the derivative
+    m = nim.RecurrentInfoMax(m.W * 30, m.K * 50)
+    x = jnp.asarray(ref["x"][:, 3])
+    v = jax.random.normal(jax.random.key(0), (m.n_out,))
+
+    def implicit(W, K, x):
+        return nim.equilibrium(nim.RecurrentInfoMax(W, K), x).g @ v
+
+    def unrolled(W, K, x):
+        return _unrolled_g(W, K, jnp.append(x, -1.0)) @ v
+
+    gi = jax.grad(implicit, argnums=(0, 1, 2))(m.W, m.K, x)
+    gu = jax.grad(unrolled, argnums=(0, 1, 2))(m.W, m.K, x)
+    for a, b in zip(gi, gu):
+        assert max_rel(a, b) <= 1e-8
+    # central finite differences along random directions
+    eps = 1e-6
+    for argnum, key in zip(range(3), jax.random.split(jax.random.key(2), 3)):
+        args = [m.W, m.K, x]
+        d = jax.random.normal(key, args[argnum].shape)
+        plus, minus = list(args), list(args)
+        plus[argnum] = args[argnum] + eps * d
+        minus[argnum] = args[argnum] - eps * d
+        fd = (implicit(*plus) - implicit(*minus)) / (2 * eps)
+        assert abs(float(jnp.sum(gi[argnum] * d)) - float(fd)) <= 1e-6 * max(1.0, abs(float(fd)))
+
+
+def test_float32_finite():
+    ref, _ = _trained()
+    m = nim.RecurrentInfoMax(jnp.asarray(ref["W"], jnp.float32), jnp.asarray(ref["K"], jnp.float32))
+    xs = jnp.asarray(ref["x"][:, :32].T, jnp.float32)
+    res = jax.vmap(lambda x: nim.equilibrium(m, x))(xs)
+    assert res.g.dtype == jnp.float32
+    assert bool(jnp.all(res.converged)) and bool(jnp.all(jnp.isfinite(res.g)))

@@ -1,0 +1,63 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import max_rel, seed_reference
+from infomax_ref import demo_run, seed_per_sample_update
+
+import neurojax.infomax as nim
+
+
+@pytest.mark.parametrize("shape", [(32, 64), (48, 24)])
+def test_grad_equals_seed_learning_rule(x64, shape):
+    n_in, n_out = shape
+    ref = demo_run(steps=12, attenuate_step=8, inputs=n_in, outputs=n_out)
+    assert np.abs(ref["K"]).max() > 0
+    m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
+    xs = ref["x"][:, 100:104].T
+    grads = nim.per_sample_grads(m, jnp.asarray(xs))
+    for b, x in enumerate(xs):
+        d_v, d_k = seed_per_sample_update(ref["W"], ref["K"], x)
+        assert max_rel(grads.W[b], d_v) <= 1e-10  # includes the threshold column
+        assert max_rel(grads.K[b], d_k) <= 1e-10
+        assert not np.any(np.diag(np.asarray(grads.K[b])))
+    mean = nim.infomax_grads(m, jnp.asarray(xs))
+    np.testing.assert_allclose(mean.W, grads.W.mean(0), rtol=1e-12, atol=1e-14)
+
+
+def test_grad_at_k_zero_matches_seed(x64):
+    S = seed_reference("infomax_seed")
+    m = nim.RecurrentInfoMax.tonotopic(32, 64)
+    x = demo_run()["x"][:, 5]
+    d_v, d_k = seed_per_sample_update(np.asarray(m.W), np.zeros((64, 64)), x)
+    g = nim.per_sample_grads(m, jnp.asarray(x)[None])
+    assert max_rel(g.W[0], d_v) <= 1e-10 and max_rel(g.K[0], d_k) <= 1e-10
+    del S
+
+
+def test_objective_is_log_singular_values(x64):
+    ref = demo_run()
+    m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
+    x = jnp.asarray(ref["x"][:, 9])
+    chi = nim.sensitivity(m, x)
+    s = np.linalg.svd(np.asarray(chi), compute_uv=False)
+    np.testing.assert_allclose(nim.objective(m, x), np.sum(np.log(s)), rtol=1e-12)
+    # chi is the Jacobian of the equilibrium w.r.t. x
+    np.testing.assert_allclose(chi, jax.jacfwd(lambda xx: nim.equilibrium(m, xx).g)(x), rtol=1e-9, atol=1e-14)
+
+
+def test_objective_gradient_fd(x64):
+    ref = demo_run()
+    m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]) * 20)
+    x = jnp.asarray(ref["x"][:, 9])
+    g = jax.grad(lambda W, K: nim.objective(nim.RecurrentInfoMax(W, K), x), argnums=(0, 1))(m.W, m.K)
+    eps = 1e-6
+    for i, key in enumerate(jax.random.split(jax.random.key(0), 2)):
+        d = jax.random.normal(key, (m.W, m.K)[i].shape)
+        args_p = [m.W, m.K]
+        args_m = [m.W, m.K]
+        args_p[i] = args_p[i] + eps * d
+        args_m[i] = args_m[i] - eps * d
+        f = lambda W, K: nim.objective(nim.RecurrentInfoMax(W, K), x)  # noqa: E731
+        fd = (f(*args_p) - f(*args_m)) / (2 * eps)
+        assert abs(float(jnp.sum(g[i] * d)) - float(fd)) <= 1e-6 * max(1.0, abs(float(fd)))
