@@ -64,15 +64,15 @@ class LU(lx.LU):
         x = (_lu_solve_t if transpose.value else _lu_solve)(lu, piv, b)
         return unravel_solution(x, packed), lx.RESULTS.successful, {}
 
-def solve(
-    a: Float[Array, "n n"], b: Float[Array, "n *m"]
-) -> Float[Array, "n *m"]:
+def solve(a: Float[Array, "n n"], b: Float[Array, "n *m"], factors=None) -> Float[Array, "n *m"]:
     r"""Solve $A X = B$ (one LU of $A$, any number of right-hand sides), differentiable in $A$ and $B$.
 
     Derivatives follow $dX = A^{-1}(dB - dA\,X)$ via :func:`jax.lax.custom_linear_solve`; the reverse
-    pass reuses the same LU factors for $A^\top$.
+    pass reuses the same LU factors for $A^\top$. Pass `factors=lu_factor(A)` to reuse a factorisation
+    computed elsewhere (its value must be that of `a`; it is never differentiated).
     """
-    lu, piv = lu_factor(jax.lax.stop_gradient(a))
+    lu, piv = lu_factor(jax.lax.stop_gradient(a)) if factors is None else factors
+    lu, piv = jax.lax.stop_gradient(lu), jax.lax.stop_gradient(piv)
     return jax.lax.custom_linear_solve(
         lambda x: a @ x,
         b,

@@ -40,13 +40,30 @@ def test_nonconvergence_reported_and_thrown(x64):
     m = nim.RecurrentInfoMax.tonotopic(32, 64)
     big = nim.RecurrentInfoMax(m.W, 5.0 * jax.random.normal(jax.random.key(1), (64, 64)))
     x = jnp.linspace(0.0, 0.5, 32)
-    res = jax.jit(lambda mm, xx: nim.equilibrium(mm, xx))(big, x)
+    res = jax.jit(lambda mm, xx: nim.equilibrium(mm, xx, method="newton"))(big, x)
     assert not bool(res.converged)
     assert int(res.num_steps) == 64
+    res = nim.equilibrium(big, x)  # "auto": 64 Picard steps, then 64 Newton steps, still unconverged
+    assert not bool(res.converged) and int(res.num_steps) == 128
     with pytest.raises(Exception, match="did not converge"):
         jax.block_until_ready(
             eqx.filter_jit(lambda mm, xx: nim.equilibrium(mm, xx, throw=True))(big, x).g
         )
+
+
+def test_auto_falls_back_to_newton(x64):
+    """A K for which Picard diverges but Newton converges: `auto` and `batch_roots` recover."""
+    m = nim.RecurrentInfoMax.tonotopic(32, 64)
+    m = nim.RecurrentInfoMax(m.W, 1.25 * jax.random.normal(jax.random.key(1), (64, 64)))
+    xs = jnp.stack([jnp.linspace(0.0, 0.5, 32), jnp.linspace(0.5, 0.0, 32)])
+    pic = jax.vmap(lambda x: nim.equilibrium(m, x, method="picard"))(xs)
+    new = jax.vmap(lambda x: nim.equilibrium(m, x, method="newton"))(xs)
+    assert not bool(jnp.all(pic.converged)) and bool(jnp.all(new.converged))
+    g, steps, ok = nim.batch_roots(m, xs)
+    assert bool(jnp.all(ok)) and int(steps.max()) > 64
+    np.testing.assert_allclose(g, new.g, rtol=1e-10)
+    g_auto = nim.equilibrium(m, xs[0]).g
+    np.testing.assert_allclose(g_auto, new.g[0], rtol=1e-10)
 
 
 def test_unknown_method():

@@ -1,6 +1,10 @@
 """Recurrent InfoMax network (seed 000): g* = σ(W x̃ + K g*), learning by ½ log det(χᵀχ)."""
 
-from ._equilibrium import EquilibriumResult as EquilibriumResult, equilibrium as equilibrium
+from ._equilibrium import (
+    EquilibriumResult as EquilibriumResult,
+    batch_roots as batch_roots,
+    equilibrium as equilibrium,
+)
 from ._inputs import attenuate as attenuate, attenuation as attenuation, tones as tones
 from ._learning import (
     add_l1_sign_decay as add_l1_sign_decay,

@@ -7,16 +7,24 @@ from jaxtyping import Array, Float
 
 from .. import _linalg
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import equilibrium
+from ._equilibrium import EquilibriumResult, _solve_root, batch_roots, implicit_root
+
+
+def _sensitivity_at(model, x, g_root):
+    """χ at a given (primal) root, differentiable in W, K, x through the implicit root; one LU."""
+    h = model.W @ model.augment(x)
+    g, factors = implicit_root(h, model.K, g_root)
+    _, gp, _ = sigmoid_derivatives(h + model.K @ g)
+    a = jnp.eye(model.n_out, dtype=h.dtype) - gp[:, None] * model.K
+    return _linalg.solve(a, gp[:, None] * model.W[:, : model.n_in], factors=factors)
 
 
 def _sensitivity_and_steps(model, x, solver_kwargs):
-    res = equilibrium(model, x, **solver_kwargs)
-    h = model.W @ model.augment(x) + model.K @ res.g
-    _, gp, _ = sigmoid_derivatives(h)
-    a = jnp.eye(model.n_out, dtype=h.dtype) - gp[:, None] * model.K
-    chi = _linalg.solve(a, gp[:, None] * model.W[:, : model.n_in])
-    return chi, res
+    kw = {"method": "auto", "rtol": None, "atol": None, "max_steps": 64, **solver_kwargs}
+    h = model.W @ model.augment(x)
+    g_root, steps, ok = _solve_root(h, model.K, kw["method"], kw["rtol"], kw["atol"], kw["max_steps"])
+    chi = _sensitivity_at(model, x, g_root)
+    return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 
 
 def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array, "n_out n_in"]:
@@ -29,10 +37,14 @@ def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array
     return _sensitivity_and_steps(model, x, solver_kwargs)[0]
 
 
+def _log_volume(model, chi):
+    gram = chi.T @ chi if model.n_out >= model.n_in else chi @ chi.T
+    return 0.5 * _linalg.logdet_spd(gram)
+
+
 def _objective_aux(model, x, solver_kwargs):
     chi, res = _sensitivity_and_steps(model, x, solver_kwargs)
-    gram = chi.T @ chi if model.n_out >= model.n_in else chi @ chi.T
-    return 0.5 * _linalg.logdet_spd(gram), res
+    return _log_volume(model, chi), res
 
 
 def objective(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array, ""]:
@@ -72,14 +84,14 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
     dict with `max_steps` (largest fixed-point step count in the batch) and `all_converged`.
     """
 
-    def one(m, x):
-        return _objective_aux(m, x, solver_kwargs)
+    roots, steps, ok = batch_roots(model, xs, **solver_kwargs)
 
-    (values, res), grads = jax.vmap(
-        eqx.filter_value_and_grad(one, has_aux=True), in_axes=(None, 0)
-    )(model, xs)
+    def one(m, x, g_root):
+        return _log_volume(m, _sensitivity_at(m, x, g_root))
+
+    values, grads = jax.vmap(eqx.filter_value_and_grad(one), in_axes=(None, 0, 0))(model, xs, roots)
     grads = jax.tree_util.tree_map(lambda g: jnp.mean(g, axis=0), grads)
-    stats = {"max_steps": jnp.max(res.num_steps), "all_converged": jnp.all(res.converged)}
+    stats = {"max_steps": jnp.max(steps), "all_converged": jnp.all(ok)}
     return jnp.mean(values), _zero_k_diagonal(grads), stats
 
 
