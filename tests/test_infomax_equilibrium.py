@@ -115,3 +115,10 @@ def test_float32_finite():
     res = jax.vmap(lambda x: nim.equilibrium(m, x))(xs)
     assert res.g.dtype == jnp.float32
     assert bool(jnp.all(res.converged)) and bool(jnp.all(jnp.isfinite(res.g)))
+
+
+def test_float32_model_with_x64_enabled(x64):
+    m = nim.RecurrentInfoMax.tonotopic(8, 16, dtype=jnp.float32)
+    m = nim.RecurrentInfoMax(m.W, 0.01 * jnp.ones((16, 16), jnp.float32))
+    res = nim.equilibrium(m, jnp.linspace(0, 0.5, 8, dtype=jnp.float32))
+    assert res.g.dtype == jnp.float32 and bool(res.converged)

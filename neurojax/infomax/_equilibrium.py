@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
+from optimistix._solver.fixed_point import _FixedPointState
 
 from .. import _linalg
 from .._checks import check_choice
@@ -35,8 +36,16 @@ def _fixed_map(g, args):
     return sigmoid(h + K @ g)
 
 
+class _FixedPointIteration(optx.FixedPointIteration):
+    """optimistix 0.1.0 starts the error state as a default-dtype scalar (float64 under x64), which
+    breaks the loop for a float32 solve with x64 enabled; start it in the iterate's dtype instead."""
+
+    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
+        return _FixedPointState(jnp.array(jnp.inf, dtype=y.dtype))
+
+
 def _picard(h, K, g0, rtol, atol, max_steps):
-    sol = optx.fixed_point(_fixed_map, optx.FixedPointIteration(rtol, atol), g0, (h, K),
+    sol = optx.fixed_point(_fixed_map, _FixedPointIteration(rtol, atol), g0, (h, K),
                            max_steps=max_steps, throw=False)
     return sol.value, jnp.asarray(sol.stats["num_steps"], jnp.int32), sol.result == optx.RESULTS.successful
 
