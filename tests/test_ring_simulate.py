@@ -1,0 +1,80 @@
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import max_rel, seed_reference
+
+import neurojax.ring as nr
+
+
+@functools.lru_cache(maxsize=None)
+def _seed_run(mode, N, stimulate):
+    R = seed_reference("ring_seed")
+    return R.run(mode, periods=2, N=N, seed=0, stimulate=stimulate)
+
+
+@pytest.mark.parametrize("variant, mode", [("full", "full"), ("circulant", "conv")])
+@pytest.mark.parametrize("N, stimulate", [(500, True), (100, True), (100, False)])
+def test_matches_seed(x64, variant, mode, N, stimulate):
+    ref = _seed_run(mode, N, stimulate)
+    state, rec = nr.simulate(nr.RingConfig(N=N), ref["w0"], periods=2, variant=variant,
+                             stimulate=stimulate)
+    assert rec.shape == (ref["X"].shape[0] - 1, N)
+    assert max_rel(rec, ref["X"][1:]) <= 1e-9  # every recorded rate vector
+    assert max_rel(state.w, ref["w"]) <= 1e-9
+
+
+def test_circulant_input_equals_full_with_circulant_matrix(x64):
+    N = 64
+    cfg = nr.RingConfig(N=N)
+    w = 0.05 * jax.random.normal(jax.random.key(0), (N,))
+    M = w[(jnp.arange(N)[:, None] - jnp.arange(N)[None, :]) % N]  # M[n, k] = w[(n - k) mod N]
+    _, rc = nr.simulate(cfg, w, n_steps=300, variant="circulant", plastic=False)
+    _, rf = nr.simulate(cfg, M, n_steps=300, variant="full", plastic=False)
+    assert max_rel(rc, rf) <= 1e-12
+
+
+@pytest.mark.parametrize("variant", ["full", "circulant"])
+def test_chunked_run_equals_one_run_bitwise(x64, variant):
+    N = 50
+    cfg = nr.RingConfig(N=N)
+    shape = (N, N) if variant == "full" else (N,)
+    w0 = 0.05 * jax.random.normal(jax.random.key(1), shape)
+    one, rec = nr.simulate(cfg, w0, n_steps=240, variant=variant, record_every=4)
+    s, recs = None, []
+    for n in (80, 100, 60):
+        s, r = nr.simulate(cfg, w0 if s is None else None, n_steps=n, variant=variant,
+                           record_every=4, state=s)
+        recs.append(r)
+    assert np.array_equal(np.asarray(s.w), np.asarray(one.w))
+    assert np.array_equal(np.asarray(s.buffer), np.asarray(one.buffer))
+    assert np.array_equal(np.concatenate(recs), np.asarray(rec))
+    assert int(s.step) == int(one.step) == 241
+
+
+def test_record_every_strides(x64):
+    cfg = nr.RingConfig(N=40)
+    w0 = 0.05 * jax.random.normal(jax.random.key(2), (40,))
+    _, every = nr.simulate(cfg, w0, n_steps=120, record_every=1)
+    _, strided = nr.simulate(cfg, w0, n_steps=120, record_every=10)
+    assert strided.shape == (12, 40)
+    np.testing.assert_array_equal(strided, every[9::10])
+
+
+def test_bad_input():
+    cfg = nr.RingConfig(N=10)
+    with pytest.raises(ValueError, match="`w0`"):
+        nr.simulate(cfg, jnp.zeros((10, 9)), n_steps=5, variant="full")
+    with pytest.raises(ValueError, match="`w0`"):
+        nr.simulate(cfg, jnp.full((10,), jnp.nan), n_steps=5)
+    with pytest.raises(ValueError, match="`variant`"):
+        nr.simulate(cfg, jnp.zeros(10), n_steps=5, variant="single-ish")
+    with pytest.raises(ValueError, match="`N`"):
+        nr.RingConfig(N=0)
+    with pytest.raises(ValueError, match="`tau_d`"):
+        nr.RingConfig(tau_d=-1.0)
+    with pytest.warns(UserWarning, match="`tau_d`"):
+        cfg = nr.RingConfig(N=10, tau_d=15.1e-3)
+    assert cfg.delay_steps == 76
