@@ -58,3 +58,11 @@ def test_infomax_command_writes_summary(tmp_path):
 def test_parser_has_common_options():
     args = build_parser().parse_args(["demo", "--x64", "--platform", "cpu", "--seed", "3"])
     assert args.x64 and args.platform == "cpu" and args.seed == 3 and args.out == "./neurojax-out"
+
+
+def test_demo_ring_writes_results(tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--only", "ring", "--no-progress"]) == 0
+    res = json.loads((tmp_path / "results.json").read_text())
+    ring = res["capabilities"]["ring"]
+    assert ring["finite"] and ring["steps"] == 74999 and res["environment"]["jax"]
+    assert (tmp_path / "ring_raster.png").stat().st_size > 1000

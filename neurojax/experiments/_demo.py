@@ -6,10 +6,12 @@ from pathlib import Path
 
 from ._env import environment
 from ._infomax_run import infomax_demo
+from ._ring_run import ring_demo
 
 # name -> callable(out, *, seed, progress) -> dict of numbers. Each capability adds itself here.
 DEMOS = {
     "infomax": infomax_demo,
+    "ring": ring_demo,
 }
 
 
