@@ -79,7 +79,7 @@ def bench_paper(S, rows, steps):
     for dtype in (jnp.float64, jnp.float32):
         m0 = nim.RecurrentInfoMax(jnp.asarray(W, dtype), jnp.asarray(K, dtype))
         xd, bi = jnp.asarray(x.T, dtype), jnp.asarray(idx)
-        t = time_call(lambda m0=m0, xd=xd: nim.train_on_batches(m0, xd, bi)[0].W, repeat=3)
+        t = time_call(lambda m0=m0, xd=xd, bi=bi: nim.train_on_batches(m0, xd, bi)[0].W, repeat=3)
         m, _ = nim.train_on_batches(m0, xd, bi)
         err = float(np.abs(np.asarray(m.W, np.float64) - net.W).max() / np.abs(net.W).max())
         per_step = t["best_s"] / steps

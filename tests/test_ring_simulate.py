@@ -9,7 +9,7 @@ from conftest import max_rel, seed_reference
 import neurojax.ring as nr
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _seed_run(mode, N, stimulate):
     R = seed_reference("ring_seed")
     return R.run(mode, periods=2, N=N, seed=0, stimulate=stimulate)
