@@ -54,15 +54,3 @@ def seed_reference(name: str):
     if str(REFERENCE_DIR) not in sys.path:
         sys.path.insert(0, str(REFERENCE_DIR))
     return importlib.import_module(name)
-
-
-@pytest.fixture
-def assert_names_argument():
-    """`with assert_names_argument(ExcType, "name"): ...` checks the error type and that it names `name`."""
-
-    def check(exc_type, name):
-        return pytest.raises(exc_type, match=rf"`?{name}`?")
-
-    return check
-
-
