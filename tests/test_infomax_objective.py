@@ -61,3 +61,11 @@ def test_objective_gradient_fd(x64):
         f = lambda W, K: nim.objective(nim.RecurrentInfoMax(W, K), x)  # noqa: E731
         fd = (f(*args_p) - f(*args_m)) / (2 * eps)
         assert abs(float(jnp.sum(g[i] * d)) - float(fd)) <= 1e-6 * max(1.0, abs(float(fd)))
+
+
+def test_unknown_solver_setting_is_an_error():
+    m = nim.RecurrentInfoMax.tonotopic(4, 8)
+    with pytest.raises(TypeError, match="throw"):
+        nim.objective(m, jnp.ones(4), throw=True)
+    with pytest.raises(ValueError, match="`method`"):
+        nim.infomax_grads(m, jnp.ones((2, 4)), method="bisection")

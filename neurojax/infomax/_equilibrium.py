@@ -141,13 +141,19 @@ def equilibrium(
     Non-convergence within `max_steps` (per solver) gives `converged=False`; with `throw=True` it raises
     via :func:`equinox.error_if` (also inside `jit`).
     """
-    check_choice("method", method, METHODS)
-    h = model.W @ model.augment(jnp.asarray(x))
-    g_root, steps, ok = _solve_root(h, model.K, method, rtol, atol, max_steps)
+    h, g_root, steps, ok = _root(model, x, method=method, rtol=rtol, atol=atol, max_steps=max_steps)
     g, _ = implicit_root(h, model.K, g_root)
     if throw:
         g = eqx.error_if(g, ~ok, "equilibrium: the fixed-point solve did not converge")
     return EquilibriumResult(g=g, num_steps=steps, converged=ok)
+
+
+def _root(model, x, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
+    """`(h, g_root, num_steps, converged)` for one input: the solver settings shared by
+    :func:`equilibrium`, :func:`batch_roots` and the objective (unknown settings raise TypeError)."""
+    check_choice("method", method, METHODS)
+    h = model.W @ model.augment(jnp.asarray(x))
+    return (h, *_solve_root(h, model.K, method, rtol, atol, max_steps))
 
 
 def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
@@ -156,22 +162,18 @@ def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto
     batch and Newton only if some sample did not converge (a batch-level `lax.cond`, so a converged
     batch never pays for Newton). Returns `(g, num_steps, converged)`, each with a leading batch axis."""
     check_choice("method", method, METHODS)
-    hs = jax.vmap(lambda x: model.W @ model.augment(x))(xs)
-    first = "picard" if method == "auto" else method
-    g, n, ok = jax.vmap(lambda h: _solve_root(h, model.K, first, rtol, atol, max_steps))(hs)
+
+    def roots(how):
+        return jax.vmap(lambda x: _root(model, x, method=how, rtol=rtol, atol=atol,
+                                        max_steps=max_steps)[1:])(xs)
+
     if method != "auto":
-        return g, n, ok
+        return roots(method)
 
     def fallback(args):
-        g, n, _ = args
-        g2, n2, ok2 = jax.vmap(lambda h: _newton_from(h, model.K, rtol, atol, max_steps))(hs)
+        _, n, _ = args
+        g2, n2, ok2 = roots("newton")
         return g2, n + n2, ok2
 
-    return jax.lax.cond(jnp.all(ok), lambda a: a, fallback, (g, n, ok))
-
-
-def _newton_from(h, K, rtol, atol, max_steps):
-    h, K = jax.lax.stop_gradient((h, K))
-    rtol, atol = _tolerances(h.dtype, rtol, atol)
-    g, n, ok = _newton(h, K, jnp.full(h.shape, 0.5, h.dtype), rtol, atol, max_steps)
-    return g, n, ok & jnp.all(jnp.isfinite(g))
+    first = roots("picard")
+    return jax.lax.cond(jnp.all(first[2]), lambda a: a, fallback, first)

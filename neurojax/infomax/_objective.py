@@ -7,7 +7,7 @@ from jaxtyping import Array, Float
 
 from .. import _linalg
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import EquilibriumResult, _solve_root, batch_roots, implicit_root
+from ._equilibrium import EquilibriumResult, _root, batch_roots, implicit_root
 
 
 def _sensitivity_at(model, x, g_root):
@@ -20,9 +20,7 @@ def _sensitivity_at(model, x, g_root):
 
 
 def _sensitivity_and_steps(model, x, solver_kwargs):
-    kw = {"method": "auto", "rtol": None, "atol": None, "max_steps": 64, **solver_kwargs}
-    h = model.W @ model.augment(x)
-    g_root, steps, ok = _solve_root(h, model.K, kw["method"], kw["rtol"], kw["atol"], kw["max_steps"])
+    _, g_root, steps, ok = _root(model, x, **solver_kwargs)
     chi = _sensitivity_at(model, x, g_root)
     return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 
@@ -32,7 +30,7 @@ def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array
 
     $\Phi = \mathrm{diag}\,\sigma'(W\tilde x + K g^*)$ at the equilibrium (seed 000, `Infomax.learn`).
     The threshold column of `W` is excluded: it multiplies the constant input −1, not `x`.
-    `solver_kwargs` go to :func:`equilibrium`.
+    `solver_kwargs` (`method`, `rtol`, `atol`, `max_steps`) are those of :func:`equilibrium`.
     """
     return _sensitivity_and_steps(model, x, solver_kwargs)[0]
 
