@@ -78,3 +78,60 @@ def test_bad_input():
     with pytest.warns(UserWarning, match="`tau_d`"):
         cfg = nr.RingConfig(N=10, tau_d=15.1e-3)
     assert cfg.delay_steps == 76
+
+
+def test_single_variant_matches_seed(x64):
+    R = seed_reference("ring_seed")
+    N, periods = 100, 2
+    cfg = nr.RingConfig(N=N)
+    t = np.arange(0, periods * cfg.T, cfg.dt)
+    theta = np.linspace(0, cfg.T, N, endpoint=False)
+
+    def get_dw_prime(X, dx, w, i, beta, lmbda, delay_i, dt):  # seed 001, cell "In [9]"
+        return (-lmbda * w + X[i - delay_i, 0] * (dx / dt)) * dt * beta
+
+    w0 = 0.05 * np.random.default_rng(3).standard_normal(N)
+    X, w = R.simulate(cfg.dt, N, cfg.T, t, theta, cfg.alpha, cfg.beta, cfg.delay_steps, cfg.lam,
+                      w0.copy(), get_dw_prime, R.get_dx, R.f_I_conv_circ_fft, R.phi, R.u,
+                      full_info=False)
+    state, rec = nr.simulate(cfg, w0, periods=periods, variant="single")
+    assert max_rel(rec, X[1:]) <= 1e-9
+    assert max_rel(state.w, w) <= 1e-9
+
+
+def test_weight_records(x64):
+    cfg = nr.RingConfig(N=30)
+    w0 = 0.05 * jax.random.normal(jax.random.key(4), (30,))
+    s, rec, ws = nr.simulate(cfg, w0, n_steps=130, record_every=5, record_weights_every=20)
+    assert rec.shape == (26, 30) and ws.shape == (6, 30)
+    s2, rec2 = nr.simulate(cfg, w0, n_steps=130, record_every=5)
+    np.testing.assert_array_equal(rec, rec2)
+    np.testing.assert_array_equal(s.w, s2.w)
+    s60, _ = nr.simulate(cfg, w0, n_steps=60, record_every=5)
+    np.testing.assert_array_equal(ws[2], s60.w)  # after step 60
+    with pytest.raises(ValueError, match="`record_weights_every`"):
+        nr.simulate(cfg, w0, n_steps=10, record_every=3, record_weights_every=10)
+
+
+def test_resume_argument_errors():
+    cfg = nr.RingConfig(N=10)
+    s, _ = nr.simulate(cfg, jnp.zeros(10), n_steps=3)
+    with pytest.raises(ValueError, match="not both"):
+        nr.simulate(cfg, jnp.zeros(10), n_steps=3, state=s)
+    with pytest.raises(ValueError, match="exactly one"):
+        nr.simulate(cfg, jnp.zeros(10))
+    with pytest.raises(ValueError, match="`n_steps`"):
+        nr.simulate(cfg, jnp.zeros(10), n_steps=-1)
+
+
+@pytest.mark.slow
+def test_150_periods_circulant_matches_seed(x64):
+    """The full 150-period (75,000-step) circulant run against the seed (the seed takes minutes)."""
+    R = seed_reference("ring_seed")
+    ref = R.run("conv", periods=150, N=500, seed=0)
+    state, rec = nr.simulate(nr.RingConfig(), ref["w0"], periods=150, variant="circulant",
+                             record_every=50)
+    err_w = max_rel(state.w, ref["w"])
+    err_x = max_rel(rec, ref["X"][50::50])
+    print(f"150 periods: kernel rel diff {err_w:.2e}, rates rel diff {err_x:.2e}")
+    assert err_w <= 1e-6 and err_x <= 1e-6
