@@ -12,7 +12,7 @@ def _run(*args):
 
 
 def test_help_and_version():
-    for args in (["--help"], ["demo", "--help"], ["infomax", "--help"]):
+    for args in (["--help"], ["demo", "--help"], ["infomax", "--help"], ["ring", "--help"]):
         r = _run(*args)
         assert r.returncode == 0 and "usage" in r.stdout
     r = _run("--version")
@@ -27,6 +27,8 @@ def test_help_and_version():
         (["demo", "--platform", "tpu9"], "--platform"),
         (["nosuchcommand"], "nosuchcommand"),
         (["infomax", "--steps", "-3"], "--steps"),
+        (["ring", "--variant", "hexagonal"], "--variant"),
+        (["ring", "--N", "0"], "--N"),
     ],
 )
 def test_bad_arguments_exit_2_one_line(args, text):
@@ -65,4 +67,17 @@ def test_demo_ring_writes_results(tmp_path):
     res = json.loads((tmp_path / "results.json").read_text())
     ring = res["capabilities"]["ring"]
     assert ring["finite"] and ring["steps"] == 74999 and res["environment"]["jax"]
+    # the learned kernel replays a travelling wave with the drive off
+    assert ring["replay_wave"]["persists"] and ring["driven_wave"]["speed"] == pytest.approx(-5000)
     assert (tmp_path / "ring_raster.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("variant", ["full", "single"])
+def test_ring_command_writes_summary(tmp_path, variant):
+    assert main(["ring", "--variant", variant, "--periods", "3", "--N", "60", "--replay-periods",
+                 "2", "--out", str(tmp_path), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["variant"] == variant and summary["steps"] == 3 * 60 - 1
+    assert summary["driven_wave"]["speed"] == pytest.approx(-5000, rel=1e-2)
+    assert ("translation_invariance" in summary) == (variant == "full")
+    assert (tmp_path / "ring_kernel.png").stat().st_size > 1000

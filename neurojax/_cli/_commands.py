@@ -13,6 +13,18 @@ def _out_dir(path: str) -> Path:
     return out
 
 
+def _summary(out: Path, experiment, **kwargs) -> int:
+    """Run one experiment; write its numbers with the environment to `summary.json`."""
+    from ..experiments import environment
+
+    t0 = time.perf_counter()
+    summary = experiment(out, **kwargs)
+    summary = {"environment": environment(), "wall_s": time.perf_counter() - t0, **summary}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"wrote {out / 'summary.json'}")
+    return 0
+
+
 def run(args) -> int:
     out = _out_dir(args.out)
     progress = not args.no_progress
@@ -23,17 +35,16 @@ def run(args) -> int:
         print(f"wrote {out / 'results.json'} ({', '.join(results['capabilities'])})")
         return 0
     if args.command == "infomax":
-        from ..experiments import environment, infomax_demo
+        from ..experiments import infomax_demo
 
-        t0 = time.perf_counter()
-        summary = infomax_demo(
-            out, seed=args.seed, progress=progress, n_in=args.n_in, n_out=args.n_out,
-            steps=args.steps, batch_size=args.batch_size,
-        )
-        summary = {"environment": environment(), "wall_s": time.perf_counter() - t0, **summary}
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
-        print(f"wrote {out / 'summary.json'}")
-        return 0
+        return _summary(out, infomax_demo, progress=progress, seed=args.seed, n_in=args.n_in,
+                        n_out=args.n_out, steps=args.steps, batch_size=args.batch_size)
+    if args.command == "ring":
+        from ..experiments import ring_experiment
+
+        return _summary(out, ring_experiment, progress=progress, seed=args.seed,
+                        variant=args.variant, periods=args.periods, N=args.N,
+                        record_every=args.record_every, replay_periods=args.replay_periods)
     raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
 
 

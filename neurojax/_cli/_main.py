@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     infomax.add_argument("--n-out", type=_positive_int, default=64)
     infomax.add_argument("--steps", type=_positive_int, default=400)
     infomax.add_argument("--batch-size", type=_positive_int, default=16)
+    ring = sub.add_parser(
+        "ring", parents=[common], help="plastic delayed ring network: learning and replay (seed 001)",
+        description="Learn ring weights under a travelling-wave drive, then replay with the drive "
+        "off; write figures and summary.json.",
+    )
+    ring.add_argument("--variant", choices=["circulant", "full", "single"], default="circulant")
+    ring.add_argument("--periods", type=_positive_int, default=150)
+    ring.add_argument("--N", type=_positive_int, default=500, dest="N")
+    ring.add_argument("--record-every", type=_positive_int, default=10)
+    ring.add_argument("--replay-periods", type=_positive_int, default=6)
     return parser
 
 

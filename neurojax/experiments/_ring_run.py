@@ -1,63 +1,98 @@
-"""A circulant ring run and a drive-off run from the learned kernel (used by `neurojax demo`)."""
+"""The ring experiment: learn with the travelling-wave drive, then replay with the drive off
+(`neurojax ring`; a circulant run is part of `neurojax demo`)."""
 
 import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .. import _plotting as plot, ring as nr
 
 
 def _chunked(cfg, w0, n_steps, *, chunks, progress, desc, **kwargs):
+    """`nr.simulate` in `chunks` resumed pieces, so a progress bar can advance between them."""
     from tqdm.auto import tqdm
 
     state, recs = None, []
     sizes = [n_steps // chunks + (i < n_steps % chunks) for i in range(chunks)]
     with tqdm(total=n_steps, desc=desc, disable=not progress, leave=False) as bar:
         for n in sizes:
-            state, rec = nr.simulate(cfg, w0 if state is None else None, n_steps=n, state=state, **kwargs)
+            if n == 0:
+                continue
+            state, rec = nr.simulate(cfg, w0 if state is None else None, n_steps=n, state=state,
+                                     **kwargs)
             recs.append(np.asarray(rec))
             bar.update(n)
     return state, np.concatenate(recs)
 
 
-def ring_demo(out: Path, *, seed: int = 0, progress: bool = True, N: int = 500, periods: int = 150,
-              replay_periods: int = 6, record_every: int = 10) -> dict:
-    """Learn a circulant kernel for `periods` drive periods (seed 001 defaults), then run from the
-    learned kernel with the drive off. Writes `ring_raster.png`, `ring_kernel.png`; returns numbers."""
+def _kernel_of(w, variant):
+    return np.asarray(nr.circulant_kernel(w) if variant == "full" else w)
+
+
+def ring_experiment(out: Path, *, variant: str = "circulant", periods: int = 150, N: int = 500,
+                    replay_periods: int = 6, record_every: int = 10, seed: int = 0,
+                    progress: bool = True) -> dict:
+    """Learn for `periods` drive periods from w0 = 0.05·N(0, 1) (seed 001 defaults), then run from
+    the learned weights with the drive off and with it on, and measure the waves.
+
+    Figures: `ring_raster.png` (activity at the start and end of learning, and the replay),
+    `ring_kernel.png` (learned kernel; for `full` also the row-aligned matrix). Returns numbers."""
     cfg = nr.RingConfig(N=N)
-    w0 = 0.05 * jax.random.normal(jax.random.key(seed), (N,))
+    shape = (N, N) if variant == "full" else (N,)
+    w0 = 0.05 * jax.random.normal(jax.random.key(seed), shape)
     t0 = time.perf_counter()
     n_steps = cfg.steps_for(periods) - 1
-    state, rec = _chunked(cfg, w0, n_steps, chunks=10, progress=progress, desc="ring learning",
-                          variant="circulant", record_every=record_every)
+    state, rec = _chunked(cfg, w0, n_steps, chunks=min(10, n_steps), progress=progress,
+                          desc=f"ring {variant} learning", variant=variant,
+                          record_every=record_every)
+    jax.block_until_ready(state)
+    learn_wall = time.perf_counter() - t0
     w = state.w
     replay_steps = cfg.steps_for(replay_periods) - 1
-    _, replay = _chunked(cfg, w, replay_steps, chunks=1, progress=progress, desc="ring drive-off",
-                         variant="circulant", record_every=record_every, stimulate=False, plastic=False)
-    wall = time.perf_counter() - t0
-    per = N // record_every  # records per drive period
+    runs = {}
+    for name, stim in (("replay", False), ("driven", True)):
+        _, runs[name] = _chunked(cfg, w, replay_steps, chunks=1, progress=progress,
+                                 desc=f"ring {name}", variant=variant, record_every=1,
+                                 stimulate=stim, plastic=False)
+    tail = min(1000, replay_steps // 2)
+    waves = {k: nr.wave_speed(v[-tail:], cfg.dt) for k, v in runs.items()}
+
+    per = max(1, N // record_every)  # records per drive period
     fig, ax = plot.figure(3)
-    for a, data, title in ((ax[0], rec[: 3 * per], "activity, first periods"),
-                           (ax[1], rec[-3 * per:], "activity, last periods"),
-                           (ax[2], replay[-3 * per:], "drive off, learned kernel")):
-        plot.heatmap(a, data.T, title, symmetric=False, xlabel=f"time (×{record_every} dt)",
-                     ylabel="neuron")
+    panels = ((rec[: 3 * per], "activity, first periods", record_every),
+              (rec[-3 * per:], "activity, last periods", record_every),
+              (runs["replay"][-3 * N:], "drive off, learned weights", 1))
+    for a, (data, title, k) in zip(ax, panels):
+        plot.heatmap(a, data.T, title, symmetric=False, xlabel=f"time (×{k} dt)", ylabel="neuron")
     plot.save(fig, Path(out) / "ring_raster.png")
-    fig, ax = plot.figure(1)
-    plot.curve(ax[0], np.arange(N), {"w0": np.asarray(w0), "learned": np.asarray(w)},
-               "circulant kernel w[(n - k) mod N]", xlabel="offset n - k")
+    kernel, kernel0 = _kernel_of(w, variant), _kernel_of(w0, variant)
+    offsets = np.arange(-(N // 2), N - N // 2)
+    fig, ax = plot.figure(2 if variant == "full" else 1)
+    plot.curve(ax[0], offsets, {"w0": kernel0[offsets % N], "learned": kernel[offsets % N]},
+               f"{variant} kernel w[Δ], Δ = n − k", xlabel="offset Δ (neurons)")
+    if variant == "full":
+        plot.heatmap(ax[1], nr.align_rows(w), "rows aligned to the diagonal (seed symmetrize)",
+                     xlabel="presynaptic offset", ylabel="postsynaptic neuron")
     plot.save(fig, Path(out) / "ring_kernel.png")
-    w_np = np.asarray(w)
-    odd = 0.5 * (w_np - np.roll(w_np[::-1], 1))
-    return {
-        "N": N, "periods": periods, "steps": n_steps, "record_every": record_every,
-        "kernel_max_abs": float(np.abs(w_np).max()),
-        "kernel_odd_fraction": float(np.linalg.norm(odd) / np.linalg.norm(w_np)),
-        "drive_off_rate_std": float(np.std(replay[-3 * per:])),
-        "sim_wall_s": wall, "steps_per_s": (n_steps + replay_steps) / wall,
+
+    summary = {
+        "variant": variant, "N": N, "periods": periods, "steps": n_steps,
+        "record_every": record_every, "learn_wall_s": learn_wall,
+        "steps_per_s": n_steps / learn_wall,
+        "kernel": nr.kernel_stats(kernel),
+        "drive_speed": -N / cfg.T,
+        "replay_wave": waves["replay"], "driven_wave": waves["driven"],
+        "finite": bool(np.all(np.isfinite(np.asarray(w)))),
         "figures": ["ring_raster.png", "ring_kernel.png"],
-        "finite": bool(jnp.all(jnp.isfinite(w))),
     }
+    if variant == "full":
+        summary["translation_invariance"] = float(nr.translation_invariance(w))
+        summary["translation_invariance_w0"] = float(nr.translation_invariance(w0))
+    return summary
+
+
+def ring_demo(out: Path, *, seed: int = 0, progress: bool = True) -> dict:
+    """`neurojax demo`'s ring part: the 150-period circulant run (a few seconds) and its replay."""
+    return ring_experiment(out, variant="circulant", periods=150, seed=seed, progress=progress)
