@@ -36,4 +36,4 @@ def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:
 def check_choice(name: str, value, choices) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
     if value not in choices:
-        raise ValueError(f"`{name}` must be one of {sorted(choices)}, got {value!r}")
+        raise ValueError(f"`{name}` must be one of {sorted(choices, key=repr)}, got {value!r}")

@@ -41,6 +41,11 @@ _cho_inverse = _cpu_sequential(
     lambda chol: jsp.linalg.cho_solve((chol, True), jnp.eye(chol.shape[-1], dtype=chol.dtype))
 )
 
+def cholesky(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    """Lower Cholesky factor; under `vmap` on CPU one LAPACK call per matrix (no deadlock)."""
+    return _cholesky(a)
+
+
 class LU(lx.LU):
     """:class:`lineax.LU` whose factorisation and solves never run as a batched LAPACK call on CPU.
 

@@ -1,1 +1,37 @@
-"""info subpackage (see the README for what it holds)."""
+"""Information theory (seed 003): entropy, KL and MI (discrete, Gaussian, nearest-neighbour),
+variational MI bounds with a trainable critic, and information through the InfoMax network."""
+
+from ._bounds import (
+    BOUNDS as BOUNDS,
+    donsker_varadhan as donsker_varadhan,
+    infonce as infonce,
+    jensen_shannon as jensen_shannon,
+    mi_estimate as mi_estimate,
+    nwj as nwj,
+)
+from ._channel import (
+    gaussian_channel_mi as gaussian_channel_mi,
+    network_channel_mi as network_channel_mi,
+)
+from ._critic import (
+    ConcatCritic as ConcatCritic,
+    SeparableCritic as SeparableCritic,
+    train_critic as train_critic,
+)
+from ._discrete import (
+    entropy as entropy,
+    entropy_from_counts as entropy_from_counts,
+    joint_histogram as joint_histogram,
+    kl as kl,
+    mutual_information as mutual_information,
+    plugin_mi as plugin_mi,
+    quantize as quantize,
+)
+from ._gaussian import (
+    correlated_gaussian_mi as correlated_gaussian_mi,
+    gaussian_entropy as gaussian_entropy,
+    gaussian_kl as gaussian_kl,
+    gaussian_mi as gaussian_mi,
+    rho_for_mi as rho_for_mi,
+)
+from ._knn import kl_entropy as kl_entropy, ksg_mi as ksg_mi

@@ -1,0 +1,122 @@
+r"""Discrete entropy, KL divergence and mutual information (seed 003), in nats unless `base` is given.
+
+All functions take probability/count arrays over the last axis (or the last two for joints) and
+broadcast over leading axes, so a batch of distributions is one call.
+"""
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from .._checks import check_choice, is_concrete
+
+
+def _xlogy(x, y):
+    """x·log y with 0·log 0 = 0 (the convention of entropy)."""
+    return jnp.where(x > 0, x * jnp.log(jnp.where(x > 0, y, 1.0)), 0.0)
+
+
+def _tol(x):
+    return 1e-9 if jnp.asarray(x).dtype == jnp.float64 else 1e-5
+
+
+def check_probabilities(name: str, p, axes) -> None:
+    """ValueError unless concrete `p` is finite, non-negative and sums to 1 over `axes`."""
+    if not is_concrete(p):
+        return
+    a = np.asarray(p, np.float64)
+    if a.ndim < len(axes):
+        raise ValueError(f"`{name}` must have at least {len(axes)} dimension(s), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"`{name}` must be finite and non-negative")
+    s = a.sum(axis=axes)
+    if np.any(np.abs(s - 1.0) > _tol(p) * max(1, a.size) ** 0.5):
+        raise ValueError(f"`{name}` must sum to 1 over axis {axes}, got sums in "
+                         f"[{s.min():.6g}, {s.max():.6g}]")
+
+
+def _in_base(h, base):
+    return h if base is None else h / jnp.log(base)
+
+
+def entropy(p: Float[Array, "... k"], *, base: float | None = None) -> Float[Array, "..."]:
+    r"""Shannon entropy $H(p) = -\sum_i p_i \log p_i$ over the last axis (equals `scipy.stats.entropy`)."""
+    p = jnp.asarray(p)
+    check_probabilities("p", p, (-1,))
+    return _in_base(-jnp.sum(_xlogy(p, p), axis=-1), base)
+
+
+def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None = None,
+                        base: float | None = None) -> Float[Array, "..."]:
+    r"""Plug-in entropy of the empirical distribution $\hat p = c / n$.
+
+    `correction='miller_madow'` adds the Miller–Madow bias correction $(\hat m - 1) / (2n)$, $\hat m$ the
+    number of non-empty bins (the plug-in estimate is biased low by about that much)."""
+    check_choice("correction", correction, {None, "miller_madow"})
+    c = jnp.asarray(counts)
+    if is_concrete(c) and (np.any(np.asarray(c) < 0) or not np.all(np.isfinite(np.asarray(c)))):
+        raise ValueError("`counts` must be finite and non-negative")
+    c = c.astype(jnp.result_type(float))
+    n = jnp.sum(c, axis=-1)
+    p = c / jnp.maximum(n, 1)[..., None]
+    h = -jnp.sum(_xlogy(p, p), axis=-1)
+    if correction == "miller_madow":
+        h = h + (jnp.sum(c > 0, axis=-1) - 1) / (2 * jnp.maximum(n, 1))
+    return _in_base(h, base)
+
+
+def kl(p: Float[Array, "... k"], q: Float[Array, "... k"], *, base: float | None = None):
+    r"""Kullback–Leibler divergence $D(p\|q) = \sum_i p_i \log(p_i / q_i)$; inf where $q_i = 0 < p_i$."""
+    p, q = jnp.asarray(p), jnp.asarray(q)
+    if p.shape[-1:] != q.shape[-1:]:
+        raise ValueError(f"`p` and `q` must have the same last dimension, got {p.shape} and {q.shape}")
+    check_probabilities("p", p, (-1,))
+    check_probabilities("q", q, (-1,))
+    terms = jnp.where(p > 0, jnp.where(q > 0, _xlogy(p, p) - _xlogy(p, q), jnp.inf), 0.0)
+    return _in_base(jnp.sum(terms, axis=-1), base)
+
+
+def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None = None):
+    r"""$I(X;Y) = \sum_{xy} p(x,y) \log\frac{p(x,y)}{p(x)p(y)} = H(X) + H(Y) - H(X,Y)$ of a joint table."""
+    j = jnp.asarray(joint)
+    check_probabilities("joint", j, (-2, -1))
+    px, py = jnp.sum(j, axis=-1), jnp.sum(j, axis=-2)
+    hx = -jnp.sum(_xlogy(px, px), -1)
+    hy = -jnp.sum(_xlogy(py, py), -1)
+    hxy = -jnp.sum(_xlogy(j, j), axis=(-2, -1))
+    return _in_base(hx + hy - hxy, base)
+
+
+def joint_histogram(x: Int[Array, " n"], y: Int[Array, " n"], n_x: int, n_y: int):
+    """Counts table `C[a, b] = #{i: x_i = a, y_i = b}` of paired integer samples (a scatter-add)."""
+    return jnp.zeros((n_x, n_y), jnp.int32).at[x, y].add(1)
+
+
+def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = None,
+              n_y: int | None = None, correction: str | None = None,
+              base: float | None = None) -> Float[Array, ""]:
+    r"""Plug-in MI of paired integer samples, $\hat H(X) + \hat H(Y) - \hat H(X, Y)$ from the
+    joint histogram (values in $[0, n_x)$, $[0, n_y)$; sizes default to max + 1). With
+    `correction='miller_madow'` each entropy gets its bias correction."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"`x` and `y` must be 1-D of the same length, got {x.shape} and {y.shape}")
+    if not jnp.issubdtype(x.dtype, jnp.integer) or not jnp.issubdtype(y.dtype, jnp.integer):
+        raise TypeError("`x` and `y` must be integer arrays (discretise continuous data first)")
+    if is_concrete(x) and is_concrete(y) and x.size and (int(x.min()) < 0 or int(y.min()) < 0):
+        raise ValueError("`x` and `y` must be non-negative integers")
+    n_x = int(x.max()) + 1 if n_x is None else n_x
+    n_y = int(y.max()) + 1 if n_y is None else n_y
+    c = joint_histogram(x, y, n_x, n_y)
+    h = lambda counts: entropy_from_counts(counts, correction=correction)  # noqa: E731
+    return _in_base(h(c.sum(1)) + h(c.sum(0)) - h(c.ravel()), base)
+
+
+def quantize(x: Float[Array, " n"], n_bins: int) -> Int[Array, " n"]:
+    """Equal-frequency binning (by rank) into `n_bins` integer labels, for plug-in estimates of
+    continuous data."""
+    x = jnp.asarray(x)
+    ranks = jnp.argsort(jnp.argsort(x))
+    return (ranks * n_bins // x.shape[0]).astype(jnp.int32)
+
+

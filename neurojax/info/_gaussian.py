@@ -1,0 +1,57 @@
+r"""Closed forms for Gaussians (seed 003): differential entropy, KL divergence, MI between blocks."""
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._checks import check_finite
+from .._linalg import logdet_spd, solve
+
+
+def _cov(name, cov):
+    cov = jnp.asarray(cov)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"`{name}` must be a square (d, d) covariance, got shape {cov.shape}")
+    check_finite(name, cov)
+    return cov
+
+
+def gaussian_entropy(cov: Float[Array, "d d"]) -> Float[Array, ""]:
+    r"""$h(\mathcal N(\mu, \Sigma)) = \tfrac12 \log\det(2\pi e\,\Sigma)$ nats (independent of $\mu$).
+    NaN if $\Sigma$ is not positive definite."""
+    cov = _cov("cov", cov)
+    d = cov.shape[0]
+    return 0.5 * (d * jnp.log(2 * jnp.pi * jnp.e) + logdet_spd(cov))
+
+
+def gaussian_kl(mu0, cov0, mu1, cov1) -> Float[Array, ""]:
+    r"""$D(\mathcal N_0 \| \mathcal N_1) = \tfrac12\bigl[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0)
+    + (\mu_1-\mu_0)^\top\Sigma_1^{-1}(\mu_1-\mu_0) - d + \log\det\Sigma_1 - \log\det\Sigma_0\bigr]$."""
+    cov0, cov1 = _cov("cov0", cov0), _cov("cov1", cov1)
+    mu0, mu1 = jnp.asarray(mu0), jnp.asarray(mu1)
+    d = cov0.shape[0]
+    if cov1.shape != cov0.shape or mu0.shape != (d,) or mu1.shape != (d,):
+        raise ValueError(f"shapes must be mu (d,), cov (d, d) with one d, got {mu0.shape}, "
+                         f"{cov0.shape}, {mu1.shape}, {cov1.shape}")
+    diff = mu1 - mu0
+    rhs = jnp.concatenate([cov0, diff[:, None]], axis=1)
+    sol = solve(cov1, rhs)
+    return 0.5 * (jnp.trace(sol[:, :d]) + diff @ sol[:, d] - d + logdet_spd(cov1) - logdet_spd(cov0))
+
+
+def gaussian_mi(cov: Float[Array, "d d"], d_x: int) -> Float[Array, ""]:
+    r"""MI between the first `d_x` and the remaining coordinates of a joint Gaussian:
+    $I(X;Y) = \tfrac12\bigl(\log\det\Sigma_{XX} + \log\det\Sigma_{YY} - \log\det\Sigma\bigr)$."""
+    cov = _cov("cov", cov)
+    if not 0 < d_x < cov.shape[0]:
+        raise ValueError(f"`d_x` must be in [1, {cov.shape[0] - 1}], got {d_x}")
+    return 0.5 * (logdet_spd(cov[:d_x, :d_x]) + logdet_spd(cov[d_x:, d_x:]) - logdet_spd(cov))
+
+
+def correlated_gaussian_mi(rho, d: int = 1):
+    r"""MI of `d` independent pairs $(x_i, y_i)$ with correlation $\rho$: $-\tfrac d2 \log(1-\rho^2)$."""
+    return -0.5 * d * jnp.log1p(-jnp.asarray(rho) ** 2)
+
+
+def rho_for_mi(mi, d: int = 1):
+    r"""The correlation $\rho$ that gives `mi` nats over `d` pairs: $\sqrt{1 - e^{-2\,mi/d}}$."""
+    return jnp.sqrt(-jnp.expm1(-2 * jnp.asarray(mi) / d))

@@ -1,0 +1,44 @@
+import jax
+import numpy as np
+import pytest
+
+import neurojax.info as ni
+
+
+def _pairs(mi, n=8192, d=1):
+    rho = float(ni.rho_for_mi(mi, d))
+    kx, kn = jax.random.split(jax.random.key(0))
+    x = jax.random.normal(kx, (n, d))
+    return x, rho * x + np.sqrt(1 - rho**2) * jax.random.normal(kn, (n, d))
+
+
+@pytest.mark.parametrize("bound", ["infonce", "nwj"])
+@pytest.mark.parametrize("mi", [1.0, 2.0])
+def test_trained_critic_within_15_percent(bound, mi):
+    x, y = _pairs(mi)
+    critic, hist, est = ni.train_critic(x, y, key=jax.random.key(1), bound=bound, steps=1500,
+                                        batch_size=256)
+    assert hist.shape == (1500,) and np.all(np.isfinite(np.asarray(hist)))
+    assert abs(float(est) - mi) <= 0.15 * mi, float(est)
+    assert critic.scores(x[:5], y[:5]).shape == (5, 5)
+
+
+def test_concat_critic_and_vmapped_keys():
+    x, y = _pairs(0.5, n=1024)
+    critic = ni.ConcatCritic(1, 1, key=jax.random.key(2), width=16)
+    _, _, est = ni.train_critic(x, y, key=jax.random.key(3), critic=critic, bound="dv", steps=300,
+                                batch_size=64)
+    assert np.isfinite(float(est))
+    assert critic.scores(x[:4], y[:4]).shape == (4, 4)
+
+
+def test_bad_input():
+    x = np.zeros((100, 1))
+    with pytest.raises(ValueError, match="`bound`"):
+        ni.train_critic(x, x, key=jax.random.key(0), bound="mine2", batch_size=32)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        ni.train_critic(x, x, key=jax.random.key(0), batch_size=500)
+    with pytest.raises(ValueError, match="same number"):
+        ni.train_critic(x, x[:50], key=jax.random.key(0))
+    with pytest.raises(ValueError, match="`lr`"):
+        ni.train_critic(x, x, key=jax.random.key(0), batch_size=32, lr=-1.0)
