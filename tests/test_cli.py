@@ -12,7 +12,8 @@ def _run(*args):
 
 
 def test_help_and_version():
-    for args in (["--help"], ["demo", "--help"], ["infomax", "--help"], ["ring", "--help"]):
+    for args in (["--help"], ["demo", "--help"], ["infomax", "--help"], ["ring", "--help"],
+                 ["info", "--help"]):
         r = _run(*args)
         assert r.returncode == 0 and "usage" in r.stdout
     r = _run("--version")
@@ -81,3 +82,14 @@ def test_ring_command_writes_summary(tmp_path, variant):
     assert summary["driven_wave"]["speed"] == pytest.approx(-5000, rel=1e-2)
     assert ("translation_invariance" in summary) == (variant == "full")
     assert (tmp_path / "ring_kernel.png").stat().st_size > 1000
+
+
+def test_info_command_writes_summary(tmp_path):
+    assert main(["info", "--out", str(tmp_path), "--seeds", "1", "--n", "512", "--steps", "50",
+                 "--batch-size", "64", "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["mean"]) == {"plug-in", "KSG", "InfoNCE", "NWJ", "JSD", "DV"}
+    assert len(summary["mean"]["KSG"]) == len(summary["true_mi"]) == 5
+    # KSG needs no training: already close at n = 512
+    assert summary["max_abs_error"]["KSG"] < 0.15
+    assert (tmp_path / "info_estimators.png").stat().st_size > 1000

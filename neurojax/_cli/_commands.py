@@ -45,6 +45,12 @@ def run(args) -> int:
         return _summary(out, ring_experiment, progress=progress, seed=args.seed,
                         variant=args.variant, periods=args.periods, N=args.N,
                         record_every=args.record_every, replay_periods=args.replay_periods)
+    if args.command == "info":
+        from ..experiments import info_experiment
+
+        return _summary(out, info_experiment, progress=progress, seed=args.seed,
+                        n_seeds=args.seeds, n=args.n, steps=args.steps,
+                        batch_size=args.batch_size)
     raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
 
 

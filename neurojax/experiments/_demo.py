@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from ._env import environment
+from ._info_run import info_demo
 from ._infomax_run import infomax_demo
 from ._ring_run import ring_demo
 
@@ -12,6 +13,7 @@ from ._ring_run import ring_demo
 DEMOS = {
     "infomax": infomax_demo,
     "ring": ring_demo,
+    "info": info_demo,
 }
 
 

@@ -26,6 +26,14 @@ def _as_2d(name, a):
     return a
 
 
+def _chunk(chunk, n):
+    """Rows per distance block: small blocks stay in cache on CPU (64 measured fastest on 2 cores
+    at n = 10,000); accelerators prefer large ones."""
+    if chunk is None:
+        chunk = 64 if jax.default_backend() == "cpu" else 4096
+    return min(check_positive_int("chunk", chunk), n)
+
+
 def _check_k(k, n):
     k = check_positive_int("k", k)
     if k >= n:
@@ -85,7 +93,7 @@ def _ksg(x, y, k, chunk):
     return digamma(k) + digamma(n) - jnp.mean(digamma(nx + 1.0) + digamma(ny + 1.0))
 
 
-def ksg_mi(x, y, k: int = 3, *, chunk: int = 512) -> Float[Array, ""]:
+def ksg_mi(x, y, k: int = 3, *, chunk: int | None = None) -> Float[Array, ""]:
     r"""KSG estimator 1 of $I(X;Y)$ in nats (Kraskov, Stögbauer & Grassberger 2004, eq. 8):
 
     $\hat I = \psi(k) + \psi(n) - \langle \psi(n_x + 1) + \psi(n_y + 1) \rangle$, where $\epsilon_i$
@@ -98,8 +106,7 @@ def ksg_mi(x, y, k: int = 3, *, chunk: int = 512) -> Float[Array, ""]:
                          f"and {y.shape[0]}")
     k = _check_k(k, x.shape[0])
     dtype = jnp.result_type(x, y)
-    return _ksg(x.astype(dtype), y.astype(dtype), k, min(check_positive_int("chunk", chunk),
-                                                         x.shape[0]))
+    return _ksg(x.astype(dtype), y.astype(dtype), k, _chunk(chunk, x.shape[0]))
 
 
 @functools.partial(jax.jit, static_argnames=("k", "chunk", "metric"))
@@ -114,7 +121,7 @@ def _kl(x, k, chunk, metric):
     return digamma(n) - digamma(k) + log_vol + d * jnp.mean(jnp.log(eps))
 
 
-def kl_entropy(x, k: int = 3, *, metric: str = "euclidean", chunk: int = 512) -> Float[Array, ""]:
+def kl_entropy(x, k: int = 3, *, metric: str = "euclidean", chunk: int | None = None) -> Float[Array, ""]:
     r"""Kozachenko–Leonenko estimate of the differential entropy (nats) of samples `x` (n, d):
 
     $\hat h = \psi(n) - \psi(k) + \log V_d + \frac{d}{n}\sum_i \log \epsilon_i$, $\epsilon_i$ the
@@ -125,4 +132,4 @@ def kl_entropy(x, k: int = 3, *, metric: str = "euclidean", chunk: int = 512) ->
     check_choice("metric", metric, {"euclidean", "chebyshev"})
     x = _as_2d("x", x)
     k = _check_k(k, x.shape[0])
-    return _kl(x, k, min(check_positive_int("chunk", chunk), x.shape[0]), metric)
+    return _kl(x, k, _chunk(chunk, x.shape[0]), metric)
