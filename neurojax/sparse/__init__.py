@@ -1,1 +1,20 @@
-"""sparse subpackage (see the README for what it holds)."""
+"""Sparsity and sparse coding (seed 002): measures, lasso inference (ISTA/FISTA), OMP."""
+
+from ._lasso import (
+    LassoResult as LassoResult,
+    fista as fista,
+    ista as ista,
+    lasso_objective as lasso_objective,
+    lipschitz as lipschitz,
+)
+from ._measures import (
+    box_diff as box_diff,
+    hoyer as hoyer,
+    kurtosis as kurtosis,
+    l0 as l0,
+    l1 as l1,
+    relu as relu,
+    spatial_diff as spatial_diff,
+    temporal_diff as temporal_diff,
+)
+from ._omp import OMPResult as OMPResult, omp as omp

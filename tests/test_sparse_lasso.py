@@ -1,0 +1,95 @@
+import warnings
+
+import jax
+import numpy as np
+import pytest
+from sklearn.decomposition import sparse_encode
+
+import neurojax.sparse as ns
+
+
+def _sk(X, D, alpha, positive=False):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tight tolerance: sklearn may warn about convergence
+        # sklearn's dictionary is (n_atoms, n_features); it minimises the same ½‖x − Da‖² + α‖a‖₁
+        return sparse_encode(X, D.T, algorithm="lasso_cd", alpha=alpha, positive=positive,
+                             max_iter=20000)
+
+
+def _random_problem(n=200, f=32, k=64, seed=0):
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((f, k))
+    D /= np.linalg.norm(D, axis=0)
+    return D, rng.standard_normal((n, f))
+
+
+def _patch_problem(n=200, k=64):
+    from sklearn.datasets import load_sample_images
+
+    img = load_sample_images().images[1].mean(-1) / 255.0
+    rng = np.random.default_rng(1)
+    r, c = rng.integers(0, img.shape[0] - 8, n + k), rng.integers(0, img.shape[1] - 8, n + k)
+    P = np.stack([img[i:i + 8, j:j + 8].ravel() for i, j in zip(r, c)])
+    P -= P.mean(1, keepdims=True)
+    D = P[:k].T / np.maximum(np.linalg.norm(P[:k].T, axis=0), 1e-12)
+    return D, P[k:]
+
+
+def _check(D, X, alpha, res, ref):
+    obj = np.asarray(ns.lasso_objective(D, X, res.codes, alpha))
+    obj_ref = 0.5 * ((X - ref @ D.T) ** 2).sum(1) + alpha * np.abs(ref).sum(1)
+    assert np.all(obj <= obj_ref * (1 + 1e-6) + 1e-12), np.max((obj - obj_ref) / obj_ref)
+    a = np.asarray(res.codes)
+    differ = (np.abs(a) > 1e-6) != (np.abs(ref) > 1e-6)
+    # same support up to coefficients near the 1e-6 threshold
+    assert np.all(np.maximum(np.abs(a), np.abs(ref))[differ] < 1e-4)
+
+
+@pytest.mark.parametrize("problem", ["random", "patches"])
+@pytest.mark.parametrize("nonneg", [False, True])
+def test_fista_matches_sklearn(x64, problem, nonneg):
+    D, X = _random_problem() if problem == "random" else _patch_problem()
+    alpha = 0.2 if problem == "random" else 0.02
+    res = ns.fista(D, X, alpha, nonneg=nonneg, tol=1e-9, max_iter=20000)
+    assert bool(res.converged.all()) and res.codes.shape == (X.shape[0], D.shape[1])
+    if nonneg:
+        assert float(res.codes.min()) >= 0
+    _check(D, X, alpha, res, _sk(X, D, alpha, positive=nonneg))
+
+
+def test_ista_needs_more_iterations(x64):
+    D, X = _random_problem(n=50)
+    f = ns.fista(D, X, 0.2, tol=1e-9)
+    i = ns.ista(D, X, 0.2, tol=1e-9, max_iter=50000)
+    assert bool(i.converged.all())
+    assert int(i.n_iter.max()) > int(f.n_iter.max())
+    _check(D, X, 0.2, i, _sk(X, D, 0.2))
+
+
+def test_warm_start_and_nonconvergence_flag(x64):
+    D, X = _random_problem(n=20)
+    res = ns.fista(D, X, 0.2, tol=1e-9)
+    warm = ns.fista(D, X, 0.2, tol=1e-9, init=res.codes)
+    assert int(warm.n_iter.max()) <= 10  # already optimal: stops at the first check
+    short = ns.fista(D, X, 0.2, tol=1e-12, max_iter=10)
+    assert not bool(short.converged.all())  # reported, not hidden
+
+
+def test_lipschitz_power_iteration(x64):
+    D, _ = _random_problem()
+    L = float(ns.lipschitz(D))
+    true = np.linalg.norm(D, 2) ** 2
+    assert true <= L <= 1.0011 * true
+
+
+def test_bad_input():
+    D, X = _random_problem(n=5)
+    with pytest.raises(ValueError, match="`X`"):
+        ns.fista(D, X[:, :10], 0.1)
+    with pytest.raises(ValueError, match="`alpha`"):
+        ns.fista(D, X, -0.1)
+    with pytest.raises(ValueError, match="`X`"):
+        ns.fista(D, np.full_like(X, np.nan), 0.1)
+    with pytest.raises(ValueError, match="`init`"):
+        ns.ista(D, X, 0.1, init=np.zeros((5, 3)))
+    _ = jax
