@@ -1,5 +1,11 @@
 """Sparsity and sparse coding (seed 002): measures, lasso inference (ISTA/FISTA), OMP."""
 
+from ._dictionary import (
+    DictionaryResult as DictionaryResult,
+    SparseDictionary as SparseDictionary,
+    learn_dictionary as learn_dictionary,
+    update_dictionary as update_dictionary,
+)
 from ._lasso import (
     LassoResult as LassoResult,
     fista as fista,
