@@ -9,6 +9,16 @@ from pathlib import Path
 import jax
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
+
+
+def seed_module(name: str):
+    """Import a seed's NumPy reference module (`infomax_seed`, `ring_seed`) from ../shared/reference."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(REFERENCE.resolve()))
+    return importlib.import_module(name)
 
 
 def time_call(fn, *, repeat: int = 3, warmup: int = 1) -> dict:

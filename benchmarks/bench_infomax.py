@@ -20,18 +20,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import time_call, write  # noqa: E402
+from _timing import seed_module, time_call, write  # noqa: E402
 
 import neurojax.infomax as nim  # noqa: E402
-
-REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
-
-
-def seed_module():
-    sys.path.insert(0, str(REF.resolve()))
-    import infomax_seed
-
-    return infomax_seed
 
 
 def bench_demo(S, rows):
@@ -104,7 +95,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer steps/batches (smoke run)")
     a = p.parse_args()
-    S = seed_module()
+    S = seed_module("infomax_seed")
     rows = []
     bench_demo(S, rows)
     bench_paper(S, rows, steps=2 if a.quick else 4)

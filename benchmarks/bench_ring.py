@@ -22,18 +22,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import time_call, write  # noqa: E402
+from _timing import seed_module, time_call, write  # noqa: E402
 
 import neurojax.ring as nr  # noqa: E402
-
-REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
-
-
-def seed_module():
-    sys.path.insert(0, str(REF.resolve()))
-    import ring_seed
-
-    return ring_seed
 
 
 def bench_parity(S, rows, periods):
@@ -98,7 +89,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="shorter horizons (smoke run)")
     a = p.parse_args()
-    S = seed_module()
+    S = seed_module("ring_seed")
     rows = []
     bench_parity(S, rows, periods=5)
     bench_long(rows, periods=20 if a.quick else 150)

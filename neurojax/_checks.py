@@ -37,3 +37,14 @@ def check_choice(name: str, value, choices) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {sorted(choices, key=repr)}, got {value!r}")
+
+
+def check_square(name: str, m, what: str = "matrix"):
+    """Return `m` as an array; ValueError unless it is a finite square (n, n) `what`."""
+    import jax.numpy as jnp
+
+    m = jnp.asarray(m)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"`{name}` must be a square (n, n) {what}, got shape {m.shape}")
+    check_finite(name, m)
+    return m

@@ -3,16 +3,12 @@ r"""Closed forms for Gaussians (seed 003): differential entropy, KL divergence, 
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_finite
+from .._checks import check_square
 from .._linalg import logdet_spd, solve
 
 
 def _cov(name, cov):
-    cov = jnp.asarray(cov)
-    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
-        raise ValueError(f"`{name}` must be a square (d, d) covariance, got shape {cov.shape}")
-    check_finite(name, cov)
-    return cov
+    return check_square(name, cov, "covariance")
 
 
 def gaussian_entropy(cov: Float[Array, "d d"]) -> Float[Array, ""]:

@@ -7,15 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_positive_int, check_square
 
 
 def _square(name, m):
-    m = jnp.asarray(m)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"`{name}` must be a square (N, N) matrix, got shape {m.shape}")
-    check_finite(name, m)
-    return m
+    return check_square(name, m)
 
 
 @jax.jit
