@@ -6,6 +6,7 @@ from ._dictionary import (
     learn_dictionary as learn_dictionary,
     update_dictionary as update_dictionary,
 )
+from ._images import extract_patches as extract_patches, pca as pca, whiten as whiten
 from ._lasso import (
     LassoResult as LassoResult,
     fista as fista,
