@@ -1,6 +1,7 @@
 """Shared argument validation: errors that name the argument and say what was expected."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -41,10 +42,21 @@ def check_choice(name: str, value, choices) -> None:
 
 def check_square(name: str, m, what: str = "matrix"):
     """Return `m` as an array; ValueError unless it is a finite square (n, n) `what`."""
-    import jax.numpy as jnp
-
     m = jnp.asarray(m)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"`{name}` must be a square (n, n) {what}, got shape {m.shape}")
     check_finite(name, m)
     return m
+
+
+def check_samples(name: str, a):
+    """Return samples `a` as a float (n, d) array ((n,) becomes (n, 1)); ValueError if another
+    rank or not finite."""
+    a = jnp.asarray(a)
+    a = a[:, None] if a.ndim == 1 else a
+    if a.ndim != 2:
+        raise ValueError(f"`{name}` must be (n,) or (n, d), got shape {a.shape}")
+    if not jnp.issubdtype(a.dtype, jnp.floating):
+        a = a.astype(jnp.result_type(float))
+    check_finite(name, a)
+    return a

@@ -1,6 +1,5 @@
 import warnings
 
-import jax
 import numpy as np
 import pytest
 from sklearn.decomposition import sparse_encode
@@ -92,4 +91,3 @@ def test_bad_input():
         ns.fista(D, np.full_like(X, np.nan), 0.1)
     with pytest.raises(ValueError, match="`init`"):
         ns.ista(D, X, 0.1, init=np.zeros((5, 3)))
-    _ = jax

@@ -13,6 +13,7 @@ from jaxtyping import Array, Float
 
 from .._checks import check_finite
 from .._linalg import cholesky, logdet_spd
+from ..infomax import sensitivity
 
 
 def gaussian_channel_mi(chi: Float[Array, "m n"], input_cov: Float[Array, "n n"],
@@ -39,6 +40,4 @@ def network_channel_mi(model, x: Float[Array, " n_in"], *, input_cov, noise_var:
     r"""Gaussian-channel MI of the recurrent InfoMax network linearised at input `x`:
     `gaussian_channel_mi(sensitivity(model, x), input_cov, noise_var)` (inputs $x + \delta$,
     $\delta \sim \mathcal N(0, \Sigma_x)$ small, output noise variance $\sigma^2$)."""
-    from ..infomax import sensitivity
-
     return gaussian_channel_mi(sensitivity(model, x, **solver_kwargs), input_cov, noise_var)

@@ -1,14 +1,12 @@
 """A small equinox critic and its optax training loop for variational MI estimates (seed 003)."""
 
-import functools
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_choice, check_finite, check_positive_int
+from .._checks import check_choice, check_positive_int, check_samples
 from ._bounds import BOUNDS, mi_estimate
 
 
@@ -42,16 +40,7 @@ class ConcatCritic(eqx.Module):
         return jax.vmap(lambda xi: jax.vmap(lambda yj: pair(xi, yj))(y))(x)
 
 
-def _2d(name, a):
-    a = jnp.asarray(a)
-    a = a[:, None] if a.ndim == 1 else a
-    if a.ndim != 2:
-        raise ValueError(f"`{name}` must be (n,) or (n, d), got shape {a.shape}")
-    check_finite(name, a)
-    return a
-
-
-@functools.partial(eqx.filter_jit, donate="none")
+@eqx.filter_jit
 def _train(critic, x, y, key, bound, steps, batch_size, lr):
     opt = optax.adam(lr)
     params, static = eqx.partition(critic, eqx.is_inexact_array)
@@ -89,7 +78,7 @@ def train_critic(x, y, *, key: PRNGKeyArray, bound: str = "infonce", steps: int 
     NWJ bound of the shifted critic). Pure and jitted: vmap it over keys or data sets for sweeps.
     InfoNCE estimates are capped at log(batch_size)."""
     check_choice("bound", bound, set(BOUNDS))
-    x, y = _2d("x", x), _2d("y", y)
+    x, y = check_samples("x", x), check_samples("y", y)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"`x` and `y` must have the same number of samples, got {x.shape[0]} "
                          f"and {y.shape[0]}")

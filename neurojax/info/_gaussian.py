@@ -7,14 +7,10 @@ from .._checks import check_square
 from .._linalg import logdet_spd, solve
 
 
-def _cov(name, cov):
-    return check_square(name, cov, "covariance")
-
-
 def gaussian_entropy(cov: Float[Array, "d d"]) -> Float[Array, ""]:
     r"""$h(\mathcal N(\mu, \Sigma)) = \tfrac12 \log\det(2\pi e\,\Sigma)$ nats (independent of $\mu$).
     NaN if $\Sigma$ is not positive definite."""
-    cov = _cov("cov", cov)
+    cov = check_square("cov", cov, "covariance")
     d = cov.shape[0]
     return 0.5 * (d * jnp.log(2 * jnp.pi * jnp.e) + logdet_spd(cov))
 
@@ -22,7 +18,7 @@ def gaussian_entropy(cov: Float[Array, "d d"]) -> Float[Array, ""]:
 def gaussian_kl(mu0, cov0, mu1, cov1) -> Float[Array, ""]:
     r"""$D(\mathcal N_0 \| \mathcal N_1) = \tfrac12\bigl[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0)
     + (\mu_1-\mu_0)^\top\Sigma_1^{-1}(\mu_1-\mu_0) - d + \log\det\Sigma_1 - \log\det\Sigma_0\bigr]$."""
-    cov0, cov1 = _cov("cov0", cov0), _cov("cov1", cov1)
+    cov0, cov1 = check_square("cov0", cov0, "covariance"), check_square("cov1", cov1, "covariance")
     mu0, mu1 = jnp.asarray(mu0), jnp.asarray(mu1)
     d = cov0.shape[0]
     if cov1.shape != cov0.shape or mu0.shape != (d,) or mu1.shape != (d,):
@@ -37,7 +33,7 @@ def gaussian_kl(mu0, cov0, mu1, cov1) -> Float[Array, ""]:
 def gaussian_mi(cov: Float[Array, "d d"], d_x: int) -> Float[Array, ""]:
     r"""MI between the first `d_x` and the remaining coordinates of a joint Gaussian:
     $I(X;Y) = \tfrac12\bigl(\log\det\Sigma_{XX} + \log\det\Sigma_{YY} - \log\det\Sigma\bigr)$."""
-    cov = _cov("cov", cov)
+    cov = check_square("cov", cov, "covariance")
     if not 0 < d_x < cov.shape[0]:
         raise ValueError(f"`d_x` must be in [1, {cov.shape[0] - 1}], got {d_x}")
     return 0.5 * (logdet_spd(cov[:d_x, :d_x]) + logdet_spd(cov[d_x:, d_x:]) - logdet_spd(cov))

@@ -11,19 +11,7 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_positive_int
-
-
-def _as_2d(name, a):
-    a = jnp.asarray(a)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(f"`{name}` must be (n,) or (n, d), got shape {a.shape}")
-    if not jnp.issubdtype(a.dtype, jnp.floating):
-        a = a.astype(jnp.result_type(float))
-    check_finite(name, a)
-    return a
+from .._checks import check_choice, check_positive_int, check_samples
 
 
 def _chunk(chunk, n):
@@ -100,7 +88,7 @@ def ksg_mi(x, y, k: int = 3, *, chunk: int | None = None) -> Float[Array, ""]:
     is the max-norm distance from $(x_i, y_i)$ to its k-th neighbour in the joint space and
     $n_x(i)$ ($n_y(i)$) counts the other points strictly closer than $\epsilon_i$ in the marginal
     space. `x`: (n,) or (n, d_x); `y`: (n,) or (n, d_y)."""
-    x, y = _as_2d("x", x), _as_2d("y", y)
+    x, y = check_samples("x", x), check_samples("y", y)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"`x` and `y` must have the same number of samples, got {x.shape[0]} "
                          f"and {y.shape[0]}")
@@ -127,9 +115,7 @@ def kl_entropy(x, k: int = 3, *, metric: str = "euclidean", chunk: int | None = 
     $\hat h = \psi(n) - \psi(k) + \log V_d + \frac{d}{n}\sum_i \log \epsilon_i$, $\epsilon_i$ the
     distance to the k-th neighbour and $V_d$ the volume of the unit ball of `metric`
     (`euclidean` or `chebyshev`). Duplicate points make $\epsilon_i = 0$ and the estimate -inf."""
-    from .._checks import check_choice
-
     check_choice("metric", metric, {"euclidean", "chebyshev"})
-    x = _as_2d("x", x)
+    x = check_samples("x", x)
     k = _check_k(k, x.shape[0])
     return _kl(x, k, _chunk(chunk, x.shape[0]), metric)

@@ -10,10 +10,6 @@ from jaxtyping import Array, Float
 from .._checks import check_finite, check_positive_int, check_square
 
 
-def _square(name, m):
-    return check_square(name, m)
-
-
 @jax.jit
 def _align(m):
     n = m.shape[0]
@@ -26,7 +22,7 @@ def align_rows(w_full: Float[Array, "n n"]) -> Float[Array, "n n"]:
 
     Column $j$ of the result holds the weights from the neuron $j$ places ahead; a
     translation-invariant (circulant) matrix gives identical rows."""
-    return _align(_square("w_full", w_full))
+    return _align(check_square("w_full", w_full))
 
 
 def circulant_kernel(w_full: Float[Array, "n n"]) -> Float[Array, " n"]:

@@ -39,13 +39,11 @@ class RingParams(eqx.Module):
     delay: Int[Array, ""]
 
     @classmethod
-    def from_config(cls, cfg: RingConfig, dtype, **override) -> "RingParams":
+    def from_config(cls, cfg: RingConfig, dtype) -> "RingParams":
         vals = dict(dt=cfg.dt, alpha=cfg.alpha, beta=cfg.beta, lam=cfg.lam, T=cfg.T,
                     amplitude=cfg.amplitude, gain=cfg.gain)
-        vals.update({k: v for k, v in override.items() if k != "delay"})
         fields = {k: jnp.asarray(v, dtype) for k, v in vals.items()}
-        delay = jnp.asarray(override.get("delay", cfg.delay_steps), jnp.int32)
-        return cls(N=cfg.N, delay=delay, **fields)
+        return cls(N=cfg.N, delay=jnp.asarray(cfg.delay_steps, jnp.int32), **fields)
 
     @property
     def init_steps(self):

@@ -25,7 +25,7 @@ def _omp_one(D, x, n_nonzero):
     def body(i, c):
         support, coef, r = c
         corr = jnp.abs(D.T @ r)
-        taken = jnp.zeros(k, bool).at[support].set(support >= 0, mode="drop")
+        taken = jnp.any(support[:, None] == jnp.arange(k)[None, :], axis=0)  # -1 matches none
         j = jnp.argmax(jnp.where(taken, -jnp.inf, corr))
         support = support.at[i].set(j)
         used = jnp.arange(n_nonzero) <= i
