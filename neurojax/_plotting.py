@@ -51,3 +51,38 @@ def save(fig, path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def atom_grid(ax, atoms, title: str, *, scores=None, score_label: str = "", cmap: str = "viridis"):
+    """Tile images `atoms` (n, h, w) into one panel, each scaled to its own ±max; with `scores`
+    (n,), each tile gets a frame coloured by its score (colour bar labelled `score_label`)."""
+    import matplotlib.cm as cm
+    import matplotlib.colors as mcolors
+
+    a = np.asarray(atoms, float)
+    n, h, w = a.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    tile = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1), np.nan)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        lim = np.max(np.abs(a[i])) or 1.0
+        tile[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = a[i] / lim
+    ax.imshow(tile, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set(title=title, xticks=[], yticks=[])
+    if scores is not None:
+        s = np.asarray(scores, float)
+        norm = mcolors.Normalize(vmin=float(np.nanmin(s)), vmax=float(np.nanmax(s)))
+        mapper = cm.ScalarMappable(norm=norm, cmap=cmap)
+        for i in range(n):
+            r, c = divmod(i, cols)
+            ax.add_patch(_frame(c * (w + 1) + 0.5, r * (h + 1) + 0.5, w, h,
+                                              mapper.to_rgba(s[i])))
+        ax.figure.colorbar(mapper, ax=ax, fraction=0.046, label=score_label)
+
+
+def _frame(x, y, w, h, color):
+    """An unfilled rectangle patch (a tile frame for `atom_grid`)."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, fill=False, edgecolor=color, linewidth=2)

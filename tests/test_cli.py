@@ -13,7 +13,7 @@ def _run(*args):
 
 def test_help_and_version():
     for args in (["--help"], ["demo", "--help"], ["infomax", "--help"], ["ring", "--help"],
-                 ["info", "--help"]):
+                 ["info", "--help"], ["sparse", "--help"]):
         r = _run(*args)
         assert r.returncode == 0 and "usage" in r.stdout
     r = _run("--version")
@@ -93,3 +93,18 @@ def test_info_command_writes_summary(tmp_path):
     # KSG needs no training: already close at n = 512
     assert summary["max_abs_error"]["KSG"] < 0.15
     assert (tmp_path / "info_estimators.png").stat().st_size > 1000
+
+
+def test_sparse_command_writes_summary(tmp_path):
+    assert main(["sparse", "--out", str(tmp_path), "--patches", "600", "--rounds", "6",
+                 "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    k = summary["kurtosis"]
+    # the tutorial's claim: temporal differencing raises kurtosis of the panning pixel
+    assert min(k[f"|Δ{t}|"] for t in (1, 2, 4, 8, 16)) > k["signal"]
+    # OMP error is non-increasing in the number of nonzeros and at noise level at the true 4
+    err = summary["omp"]["relative_error"]
+    assert all(b <= a + 1e-6 for a, b in zip(err, err[1:])) and err[3] < 0.25 < err[2]
+    assert summary["digits"]["kurtosis_dictionary_codes"] > summary["digits"]["kurtosis_pca_codes"]
+    for name in summary["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000

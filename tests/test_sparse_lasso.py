@@ -69,7 +69,8 @@ def test_warm_start_and_nonconvergence_flag(x64):
     D, X = _random_problem(n=20)
     res = ns.fista(D, X, 0.2, tol=1e-9)
     warm = ns.fista(D, X, 0.2, tol=1e-9, init=res.codes)
-    assert int(warm.n_iter.max()) <= 10  # already optimal: stops at the first check
+    # already optimal: stops at the first or second check (n_iter counts iterations done)
+    assert int(warm.n_iter.max()) <= 20 < int(res.n_iter.min())
     short = ns.fista(D, X, 0.2, tol=1e-12, max_iter=10)
     assert not bool(short.converged.all())  # reported, not hidden
 

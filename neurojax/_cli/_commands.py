@@ -51,6 +51,11 @@ def run(args) -> int:
         return _summary(out, info_experiment, progress=progress, seed=args.seed,
                         n_seeds=args.seeds, n=args.n, steps=args.steps,
                         batch_size=args.batch_size)
+    if args.command == "sparse":
+        from ..experiments import sparse_experiment
+
+        return _summary(out, sparse_experiment, progress=progress, seed=args.seed,
+                        n_patches=args.patches, rounds=args.rounds)
     raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
 
 

@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--n", type=_positive_int, default=4096, help="samples per data set")
     info.add_argument("--steps", type=_positive_int, default=2000, help="critic training steps")
     info.add_argument("--batch-size", type=_positive_int, default=256)
+    sparse = sub.add_parser(
+        "sparse", parents=[common], help="sparsity and sparse coding story (seed 002)",
+        description="Kurtosis of a panning pixel's transforms, OMP on sinusoids, dictionary vs "
+        "PCA on a digits video, Gabor-like atoms from whitened natural patches; write figures "
+        "and summary.json.",
+    )
+    sparse.add_argument("--patches", type=_positive_int, default=20000,
+                        help="natural-image patches (default: %(default)s)")
+    sparse.add_argument("--rounds", type=_positive_int, default=1000,
+                        help="minibatch dictionary-learning rounds (default: %(default)s)")
     return parser
 
 

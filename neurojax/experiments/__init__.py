@@ -5,3 +5,4 @@ from ._env import environment as environment
 from ._info_run import info_demo as info_demo, info_experiment as info_experiment
 from ._infomax_run import infomax_demo as infomax_demo
 from ._ring_run import ring_demo as ring_demo, ring_experiment as ring_experiment
+from ._sparse_run import sparse_demo as sparse_demo, sparse_experiment as sparse_experiment

@@ -8,12 +8,14 @@ from ._env import environment
 from ._info_run import info_demo
 from ._infomax_run import infomax_demo
 from ._ring_run import ring_demo
+from ._sparse_run import sparse_demo
 
 # name -> callable(out, *, seed, progress) -> dict of numbers. Each capability adds itself here.
 DEMOS = {
     "infomax": infomax_demo,
     "ring": ring_demo,
     "info": info_demo,
+    "sparse": sparse_demo,
 }
 
 

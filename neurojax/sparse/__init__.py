@@ -1,11 +1,19 @@
-"""Sparsity and sparse coding (seed 002): measures, lasso inference (ISTA/FISTA), OMP."""
+"""Sparsity and sparse coding (seed 002): measures, lasso inference (ISTA/FISTA), OMP,
+dictionary learning, natural-image tools and Gabor fits."""
 
+from ._data import (
+    digits_video as digits_video,
+    panning_pixel as panning_pixel,
+    sample_images as sample_images,
+    sinusoid_dictionary as sinusoid_dictionary,
+)
 from ._dictionary import (
     DictionaryResult as DictionaryResult,
     SparseDictionary as SparseDictionary,
     learn_dictionary as learn_dictionary,
     update_dictionary as update_dictionary,
 )
+from ._gabor import GaborFit as GaborFit, gabor as gabor, gabor_fit as gabor_fit
 from ._images import extract_patches as extract_patches, pca as pca, whiten as whiten
 from ._lasso import (
     LassoResult as LassoResult,

@@ -5,6 +5,8 @@ dictionary D (n_features, n_atoms) with atoms of norm ≤ 1, as scikit-learn's `
 (Mairal et al. 2010's update: atom k ← atom k + (B_k − D A_k)/A_kk, projected onto the unit ball).
 """
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -12,12 +14,12 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_positive_int
-from ._lasso import fista, lasso_objective
+from ._lasso import _solve, fista, lasso_objective, lipschitz
 
 
 class DictionaryResult(eqx.Module):
     dictionary: Float[Array, "f k"]
-    codes: Float[Array, "n k"]
+    codes: Float[Array, "n k"] | None
     objective: Float[Array, " iters"]
 
 
@@ -49,9 +51,43 @@ def _init(X, n_atoms, init, key):
     return D / jnp.maximum(jnp.linalg.norm(D, axis=0), 1e-12)
 
 
+@functools.partial(jax.jit, static_argnames=("n_rounds", "batch", "batch_size", "fista_iter"))
+def _rounds(carry, X, alpha, key, it0, n_rounds, batch, batch_size, fista_iter, tol):
+    """`n_rounds` rounds of dictionary learning as one `lax.scan` (see `learn_dictionary`)."""
+    n = X.shape[0]
+    check_every = min(10, fista_iter)
+    max_iter = -(-fista_iter // check_every) * check_every
+    factored = 2 * X.shape[1] < carry[0].shape[1]
+
+    def code(D, Xb, A0):
+        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, False, max_iter, check_every,
+                      factored).codes
+
+    def body(c, it):
+        D, A, A_stats, B_stats = c
+        if batch:
+            A = code(D, X, A)  # all samples, warm-started
+            D = update_dictionary(D, A.T @ A, X.T @ A)
+            return (D, A, A_stats, B_stats), jnp.sum(lasso_objective(D, X, A, alpha))
+        idx = jax.random.choice(jax.random.fold_in(key, it), n, (batch_size,), replace=False)
+        Xb = X[idx]
+        Ab = code(D, Xb, jnp.zeros((batch_size, D.shape[1]), X.dtype))
+        # sklearn MiniBatchDictionaryLearning's forgetting factor (`_update_inner_stats`)
+        theta = jnp.where(it < batch_size - 1, (it + 1) * batch_size,
+                          batch_size**2 + it + 1 - batch_size).astype(X.dtype)
+        beta = (theta + 1 - batch_size) / (theta + 1)
+        A_stats = beta * A_stats + Ab.T @ Ab / batch_size
+        B_stats = beta * B_stats + Xb.T @ Ab / batch_size
+        D = update_dictionary(D, A_stats, B_stats)
+        return (D, A, A_stats, B_stats), jnp.sum(lasso_objective(D, Xb, Ab, alpha))
+
+    return jax.lax.scan(body, carry, it0 + jnp.arange(n_rounds))
+
+
 def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method: str = "batch",
                      n_iter: int = 100, batch_size: int = 256, init: str = "data",
-                     fista_iter: int = 200, tol: float = 1e-6, progress=None) -> DictionaryResult:
+                     fista_iter: int = 200, tol: float = 1e-6, progress=None,
+                     return_codes: bool = True) -> DictionaryResult:
     r"""Learn `n_atoms` unit-ball atoms for data `X` (n_samples, n_features).
 
     `method='batch'`: each of `n_iter` rounds computes all codes with FISTA (warm-started) and
@@ -59,7 +95,10 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     random batch and updates running statistics with sklearn's forgetting factor, then sweeps the
     dictionary. Returns the dictionary (n_features, n_atoms), the final codes of all samples, and
     the full-data objective after every round (batch) or every round on its batch (minibatch).
-    `progress`, if given, is called as `progress(round, objective)` between rounds (host side)."""
+    `progress`, if given, is called as `progress(round, objective)` between rounds (host side).
+    `tol` is FISTA's relative duality-gap tolerance for the codes of each round. With
+    `method='minibatch'` and `return_codes=False` the final coding of all samples is skipped
+    (`codes` is None), as scikit-learn's `fit` does."""
     X = jnp.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"`X` must be (n_samples, n_features), got shape {X.shape}")
@@ -74,34 +113,23 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     k_init, k_batches = jax.random.split(key)
     D = _init(X, n_atoms, init, k_init)
     n = X.shape[0]
-    history = []
-    if method == "batch":
-        A = jnp.zeros((n, n_atoms), X.dtype)
-        for it in range(n_iter):
-            A = fista(D, X, alpha, init=A, max_iter=fista_iter, tol=tol).codes
-            D = update_dictionary(D, A.T @ A, X.T @ A)
-            history.append(float(jnp.sum(lasso_objective(D, X, A, alpha))))
-            if progress is not None:
-                progress(it, history[-1])
-    else:
-        batch_size = min(check_positive_int("batch_size", batch_size), n)
-        A_stats = jnp.zeros((n_atoms, n_atoms), X.dtype)
-        B_stats = jnp.zeros((X.shape[1], n_atoms), X.dtype)
-        for it in range(n_iter):
-            idx = jax.random.choice(jax.random.fold_in(k_batches, it), n, (batch_size,),
-                                    replace=False)
-            Xb = X[idx]
-            Ab = fista(D, Xb, alpha, max_iter=fista_iter, tol=tol).codes
-            # sklearn MiniBatchDictionaryLearning's forgetting factor (`_update_inner_stats`)
-            theta = (it + 1) * batch_size if it < batch_size - 1 else batch_size**2 + it + 1 - batch_size
-            beta = (theta + 1 - batch_size) / (theta + 1)
-            A_stats = beta * A_stats + Ab.T @ Ab / batch_size
-            B_stats = beta * B_stats + Xb.T @ Ab / batch_size
-            D = update_dictionary(D, A_stats, B_stats)
-            history.append(float(jnp.sum(lasso_objective(D, Xb, Ab, alpha))))
-            if progress is not None:
-                progress(it, history[-1])
-        A = fista(D, X, alpha, max_iter=fista_iter, tol=tol).codes
+    batch_size = n if method == "batch" else min(check_positive_int("batch_size", batch_size), n)
+    carry = (D, jnp.zeros((n, n_atoms), X.dtype), jnp.zeros((n_atoms, n_atoms), X.dtype),
+             jnp.zeros((X.shape[1], n_atoms), X.dtype))
+    history, done = [], 0
+    chunk = n_iter if progress is None else max(1, min(n_iter, 10))
+    while done < n_iter:  # jitted scans of `chunk` rounds; progress between them (host side)
+        m = min(chunk, n_iter - done)
+        carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), k_batches, done, m,
+                             method == "batch", batch_size, fista_iter, jnp.asarray(tol, X.dtype))
+        history.extend(np.asarray(obj).tolist())
+        done += m
+        if progress is not None:
+            for it in range(done - m, done):
+                progress(it, history[it])
+    D, A = carry[0], carry[1]
+    if method == "minibatch":
+        A = fista(D, X, alpha, max_iter=fista_iter, tol=tol).codes if return_codes else None
     return DictionaryResult(dictionary=D, codes=A, objective=jnp.asarray(np.array(history)))
 
 
