@@ -100,3 +100,7 @@ def _logdet_spd_jvp(primals, tangents):
     chol = _cholesky(a)
     inv = _cho_inverse(chol)
     return 2 * jnp.sum(jnp.log(jnp.diagonal(chol))), jnp.sum(inv.T * da)
+
+
+eigvals = _cpu_sequential(lambda a: jnp.linalg.eigvals(a))
+eigvals.__doc__ = "Eigenvalues of a square (nonsymmetric) matrix; unbatched LAPACK calls on CPU."

@@ -13,7 +13,7 @@ def _run(*args):
 
 def test_help_and_version():
     for args in (["--help"], ["demo", "--help"], ["infomax", "--help"], ["ring", "--help"],
-                 ["info", "--help"], ["sparse", "--help"]):
+                 ["info", "--help"], ["sparse", "--help"], ["tinnitus", "--help"]):
         r = _run(*args)
         assert r.returncode == 0 and "usage" in r.stdout
     r = _run("--version")
@@ -108,3 +108,26 @@ def test_sparse_command_writes_summary(tmp_path):
     assert summary["digits"]["kurtosis_dictionary_codes"] > summary["digits"]["kurtosis_pca_codes"]
     for name in summary["figures"]:
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_tinnitus_command_bad_profile_exits_2():
+    r = _run("tinnitus", "--profile", "deaf")
+    assert r.returncode == 2 and "--profile" in r.stderr
+
+
+def test_tinnitus_experiment_writes_summary_and_resumes(tmp_path):
+    from neurojax.experiments import TinnitusConfig, tinnitus_experiment
+
+    cfg = TinnitusConfig(n_in=8, n_out=12, n_samples=200, batch_size=8, steps_W=20, steps_K=20,
+                         steps_attenuated=20, rec_eta=0.02, log_every=10, checkpoint_every=10,
+                         penalties=(0.05, 0.5))
+    res = tinnitus_experiment(tmp_path, config=cfg, progress=False, sweep_steps=(10, 10))
+    b = res["per_profile"]["baseline"]
+    assert len(b["silence_after"]) == 12 and len(b["audiogram_db"]) == 8
+    assert len(b["sweep"]["rho_after"]) == 2 and len(b["slowing"]["picard_steps"]) == 17
+    json.dumps(res, allow_nan=False)  # strict JSON (no inf/nan)
+    for name in res["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000
+    again = tinnitus_experiment(tmp_path, config=cfg, progress=False, sweep_steps=(10, 10),
+                                resume=True)  # a finished run resumes to the same numbers
+    assert again["per_profile"]["baseline"]["silence_after"] == b["silence_after"]

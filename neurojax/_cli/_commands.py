@@ -56,6 +56,11 @@ def run(args) -> int:
 
         return _summary(out, sparse_experiment, progress=progress, seed=args.seed,
                         n_patches=args.patches, rounds=args.rounds)
+    if args.command == "tinnitus":
+        from ..experiments import tinnitus_experiment
+
+        return _summary(out, tinnitus_experiment, progress=progress, seed=args.seed,
+                        preset=args.preset, profile=args.profile, resume=args.resume)
     raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
 
 

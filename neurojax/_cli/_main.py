@@ -104,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="natural-image patches (default: %(default)s)")
     sparse.add_argument("--rounds", type=_positive_int, default=1000,
                         help="minibatch dictionary-learning rounds (default: %(default)s)")
+    tinnitus = sub.add_parser(
+        "tinnitus", parents=[common], help="the tinnitus experiment: InfoMax network + hearing loss",
+        description="Three phases (learn W; learn K; learn K on attenuated inputs), then silence "
+        "responses, the rho(K)-vs-lambda_K sweep, critical slowing down and audiograms; figures "
+        "and summary.json. Checkpoints go to OUT/checkpoint.",
+    )
+    tinnitus.add_argument("--preset", choices=["small", "paper"], default="small")
+    tinnitus.add_argument("--profile", default="baseline",
+                          choices=["baseline", "shifted", "soft", "low", "notch", "all"])
+    tinnitus.add_argument("--resume", action="store_true",
+                          help="continue from the last checkpoint in OUT/checkpoint")
     return parser
 
 

@@ -6,3 +6,8 @@ from ._info_run import info_demo as info_demo, info_experiment as info_experimen
 from ._infomax_run import infomax_demo as infomax_demo
 from ._ring_run import ring_demo as ring_demo, ring_experiment as ring_experiment
 from ._sparse_run import sparse_demo as sparse_demo, sparse_experiment as sparse_experiment
+from ._tinnitus_run import (
+    tinnitus_demo as tinnitus_demo,
+    tinnitus_experiment as tinnitus_experiment,
+)
+from .tinnitus import TinnitusConfig as TinnitusConfig, run_protocol as run_protocol

@@ -9,6 +9,7 @@ from ._info_run import info_demo
 from ._infomax_run import infomax_demo
 from ._ring_run import ring_demo
 from ._sparse_run import sparse_demo
+from ._tinnitus_run import tinnitus_demo
 
 # name -> callable(out, *, seed, progress) -> dict of numbers. Each capability adds itself here.
 DEMOS = {
@@ -16,6 +17,7 @@ DEMOS = {
     "ring": ring_demo,
     "info": info_demo,
     "sparse": sparse_demo,
+    "tinnitus": tinnitus_demo,
 }
 
 

@@ -20,8 +20,19 @@ from ._objective import (
     per_sample_grads as per_sample_grads,
     sensitivity as sensitivity,
 )
+from ._tinnitus import (
+    PROFILES as PROFILES,
+    audiogram as audiogram,
+    critical_slowing as critical_slowing,
+    hearing_loss as hearing_loss,
+    penalty_sweep as penalty_sweep,
+    rho as rho,
+    silence_response as silence_response,
+    tone as tone,
+)
 from ._train import (
     batch_indices as batch_indices,
+    learn_steps as learn_steps,
     spectral_radius as spectral_radius,
     train as train,
     train_on_batches as train_on_batches,

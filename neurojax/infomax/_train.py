@@ -16,9 +16,9 @@ def spectral_radius(K) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(K, dtype=np.float64)))))
 
 
-@eqx.filter_jit
-def _run_chunk(model, opt_state, data, idx, optimizer, solver_items):
-    solver_kwargs = dict(solver_items)
+def learn_steps(model, opt_state, data, idx, optimizer, **solver_kwargs):
+    """Pure learning steps (no jit, no host side effects; vmappable, e.g. over penalties): step `s`
+    learns on `data[idx[s]]`. Returns `(model, opt_state, per-step stats)`."""
     params_of = lambda m: eqx.filter(m, eqx.is_array)  # noqa: E731
 
     def body(carry, ix):
@@ -38,6 +38,11 @@ def _run_chunk(model, opt_state, data, idx, optimizer, solver_items):
 
     (model, opt_state), out = jax.lax.scan(body, (model, opt_state), idx)
     return model, opt_state, out
+
+
+@eqx.filter_jit
+def _run_chunk(model, opt_state, data, idx, optimizer, solver_items):
+    return learn_steps(model, opt_state, data, idx, optimizer, **dict(solver_items))
 
 
 def _check_data(model, data):

@@ -1,0 +1,197 @@
+"""`neurojax tinnitus`: the protocol, its measures and figures (seed 000; Dotan & Shriki 2021)."""
+
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _plotting as plot, infomax as nim
+from .tinnitus import TinnitusConfig, run_protocol
+
+SCALES = np.linspace(0.0, 4.0, 17)
+
+
+def _take(models, i):
+    return jax.tree.map(lambda v: v[i], models)
+
+
+def _output_channels(gain, n_out):
+    """Input gain resampled onto the output channels (tonotopic: output i ~ input i·n_in/n_out)."""
+    g = np.asarray(gain)
+    pos = (np.arange(n_out) + 0.5) * len(g) / n_out - 0.5
+    return np.interp(pos, np.arange(len(g)), g)
+
+
+def measures(run: dict, config: TinnitusConfig, *, key, sweep_steps=None) -> dict:
+    """Silence responses before/after phase 3, ρ(K)-vs-λ_K sweep, critical slowing, audiograms."""
+    m2, m3 = run["models"][2], run["models"][3]
+    x, gains = run["data"], run["gains"]
+    silence_before = np.asarray(nim.silence_response(m2))
+    mean_before = np.asarray(jnp.mean(jax.vmap(m2)(x[:500]), axis=0))
+    res = {"silence_before": silence_before, "mean_response_before": mean_before, "profiles": {}}
+    audio_before = np.asarray(nim.audiogram(m2))
+    lam = (np.geomspace(config.rec_l2 / 16, config.rec_l2 * 2, 8) if config.penalties is None
+           else np.asarray(config.penalties, float))
+    s_norm, s_att = sweep_steps or (config.steps_K, config.steps_attenuated)
+    for i, name in enumerate(run["profiles"]):
+        m = _take(m3, i)
+        after = np.asarray(nim.silence_response(m))
+        lost = _output_channels(gains[i], config.n_out) < 0.5
+        audio_after = np.asarray(nim.audiogram(m, gain=gains[i]))
+        sweep = nim.penalty_sweep(run["models"][1], x, run["data_attenuated"][i], lam, key=key,
+                                  steps_normal=s_norm, steps_attenuated=s_att,
+                                  batch_size=config.batch_size, ff_eta=config.ff_eta,
+                                  rec_eta=config.rec_eta, ff_l1=config.ff_l1,
+                                  learn_W=config.learn_W_attenuated)
+        res["profiles"][name] = {
+            "gain": np.asarray(gains[i]), "silence_after": after,
+            "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run["data_attenuated"][i][:500]),
+                                                        axis=0)),
+            "lost_outputs": lost,
+            "n_rising": int(np.sum(after > silence_before)),
+            "silence_ratio_lost": float(after[lost].mean() / silence_before[lost].mean())
+            if lost.any() else float("nan"),
+            "silence_ratio_intact": float(after[~lost].mean() / silence_before[~lost].mean())
+            if (~lost).any() else float("nan"),
+            "rho_K_after": float(nim.rho(m.K)),
+            "sweep": sweep | {"crossing_before": _crossing(sweep["penalty"], sweep["rho_before"]),
+                              "crossing_after": _crossing(sweep["penalty"], sweep["rho_after"])},
+            "slowing": nim.critical_slowing(m, SCALES),
+            "audiogram_after": audio_after,
+            "audiogram_db": 20 * np.log10(audio_after / audio_before),
+        }
+    res["rho_K_before"] = float(nim.rho(m2.K))
+    res["audiogram_before"] = audio_before
+    return res
+
+
+def _crossing(lam, rho, level=4.0):
+    """λ_K where ρ(K) crosses `level`, by log-linear interpolation; None if it does not."""
+    order = np.argsort(lam)
+    lam, rho = np.asarray(lam)[order], np.asarray(rho)[order]
+    above = rho >= level
+    for j in range(len(lam) - 1):
+        if above[j] != above[j + 1]:
+            t = (level - rho[j]) / (rho[j + 1] - rho[j])
+            return float(np.exp(np.log(lam[j]) + t * (np.log(lam[j + 1]) - np.log(lam[j]))))
+    return None
+
+
+def _figures(out, run, meas, config):
+    names = run["profiles"]
+    figs = []
+    fig, ax = plot.figure(3, 2, size=3.6)
+    for p, (ph, label) in enumerate(((1, "W only"), (2, "K only"), (3, "K, attenuated"))):
+        m = run["models"][ph] if ph < 3 else _take(run["models"][3], 0)
+        plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False)
+        plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}")
+    figs.append(plot.save(fig, Path(out) / "tinnitus_weights.png").name)
+
+    fig, ax = plot.figure(2, size=4.5)
+    hist = run["history"]
+    obj = np.concatenate([np.asarray(hist[str(p)]["objective"]).reshape(-1, len(names))
+                          if p == 3 else np.asarray(hist[str(p)]["objective"]).reshape(-1, 1)
+                          .repeat(len(names), 1) for p in (1, 2, 3)])
+    ends = np.cumsum([config.steps_W, config.steps_K])
+    plot.curve(ax[0], np.arange(len(obj)), {n: obj[:, i] for i, n in enumerate(names)},
+               "InfoMax objective (batch mean)", xlabel="step", vlines=ends)
+    rs = [(np.asarray(hist[str(p)]["rho_step"]) + off, np.asarray(hist[str(p)]["rho"]))
+          for p, off in ((1, 0), (2, ends[0]), (3, ends[1])) if hist[str(p)]["rho_step"]]
+    steps_r = np.concatenate([s for s, _ in rs])
+    rho_r = np.concatenate([r if r.shape[1] == len(names) else r.repeat(len(names), 1)
+                            for _, r in rs])
+    plot.curve(ax[1], steps_r, {n: rho_r[:, i] for i, n in enumerate(names)}, "ρ(K) over training",
+               xlabel="step", vlines=ends)
+    figs.append(plot.save(fig, Path(out) / "tinnitus_training.png").name)
+
+    fig, ax = plot.figure(len(names), 4, size=3.6)
+    for i, n in enumerate(names):
+        pm = meas["profiles"][n]
+        a = ax[i]
+        a.plot(meas["silence_before"], label="silence, before phase 3")
+        a.plot(pm["silence_after"], label="silence, after")
+        a.plot(meas["mean_response_before"], ":", label="mean response to tones")
+        a.plot(_output_channels(pm["gain"], config.n_out), "k--", alpha=0.5, label="hearing (gain)")
+        a.set(title=f"{n}: silence response", xlabel="output channel")
+        a.legend(fontsize=6)
+        sw = pm["sweep"]
+        b = ax[len(names) + i]
+        b.semilogx(sw["penalty"], sw["rho_before"], "o-", label="before attenuation")
+        b.semilogx(sw["penalty"], sw["rho_after"], "s-", label="after")
+        b.axhline(4.0, color="r", linestyle="--", label="ρ = 4 (max σ' = 1/4)")
+        b.axvline(config.rec_l2, color="gray", linestyle=":")
+        b.set(title=f"{n}: ρ(K) vs λ_K", xlabel="λ_K")
+        b.legend(fontsize=6)
+        sl = pm["slowing"]
+        c = ax[2 * len(names) + i]
+        c.plot(sl["scale"], sl["newton_steps"], "o-", label="Newton")
+        c.plot(sl["scale"], sl["picard_steps"], "s-", label="fixed-point iteration")
+        c.set(title=f"{n}: steps to equilibrium (silence)", xlabel="K scale s", yscale="log")
+        c.legend(fontsize=6)
+        d = ax[3 * len(names) + i]
+        d.plot(np.arange(1, config.n_in + 1), pm["audiogram_db"], "o-")
+        d.set(title=f"{n}: audiogram (dB re before)", xlabel="input channel", ylabel="dB")
+        d.invert_yaxis()
+    figs.append(plot.save(fig, Path(out) / "tinnitus_measures.png").name)
+    return figs
+
+
+def _json(v):
+    if isinstance(v, dict):
+        return {k: _json(x) for k, x in v.items()}
+    if isinstance(v, (np.ndarray, jnp.ndarray)):
+        a = np.asarray(v)
+        if a.dtype == bool:
+            return a.astype(int).tolist()
+        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            # inf/nan (a channel never heard) -> null, which JSON can hold
+            return [float(e) if np.isfinite(e) else None for e in a.ravel()]
+        return a.tolist()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def tinnitus_experiment(out: Path, *, preset: str = "small", profile: str = "baseline",
+                        seed: int = 0, resume: bool = False, progress: bool = True,
+                        config: TinnitusConfig | None = None, sweep_steps=None) -> dict:
+    """Run the protocol (checkpoints in `out/checkpoint`), then the measures; write
+    `tinnitus_weights.png`, `tinnitus_training.png`, `tinnitus_measures.png`; return numbers."""
+    config = TinnitusConfig.preset(preset) if config is None else config
+    key = jax.random.key(seed)
+    t0 = time.perf_counter()
+
+    def report(phase, step, total, obj, rho):
+        if progress:
+            print(f"  phase {phase}: step {step}/{total}  J = {obj:.3f}  rho(K) = "
+                  f"{', '.join(f'{r:.2f}' for r in rho)}", flush=True)
+
+    run = run_protocol(config, profile, key=key, checkpoint_dir=Path(out) / "checkpoint",
+                       resume=resume, progress=report)
+    t_train = time.perf_counter() - t0
+    if progress:
+        print("  measures: silence, λ_K sweep, critical slowing, audiograms ...", flush=True)
+    t0 = time.perf_counter()
+    meas = measures(run, config, key=jax.random.fold_in(key, 9), sweep_steps=sweep_steps)
+    t_meas = time.perf_counter() - t0
+    figs = _figures(out, run, meas, config)
+    per = {n: {k: _json(v) for k, v in pm.items() if k not in ("gain",)}
+           for n, pm in meas["profiles"].items()}
+    return {"config": config.to_json(), "profiles": run["profiles"],
+            "rho_K_before_attenuation": meas["rho_K_before"],
+            "silence_before": _json(meas["silence_before"]),
+            "audiogram_before": _json(meas["audiogram_before"]), "per_profile": per,
+            "wall_s": {"training": t_train, "measures": t_meas}, "figures": figs}
+
+
+def tinnitus_demo(out: Path, *, seed: int = 0, progress: bool = True) -> dict:
+    """`neurojax demo`'s part: the small baseline experiment with a shorter λ_K sweep; the summary
+    keeps the headline numbers."""
+    res = tinnitus_experiment(out, seed=seed, progress=progress, sweep_steps=(500, 500))
+    b = res["per_profile"]["baseline"]
+    return {"silence_ratio_lost": b["silence_ratio_lost"],
+            "silence_ratio_intact": b["silence_ratio_intact"], "n_rising": b["n_rising"],
+            "rho_K_before": res["rho_K_before_attenuation"], "rho_K_after": b["rho_K_after"],
+            "figures": res["figures"], "wall_s_parts": res["wall_s"]}

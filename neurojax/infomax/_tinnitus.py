@@ -1,0 +1,192 @@
+r"""Tinnitus measures for the recurrent InfoMax network (seed 000; Dotan & Shriki 2021).
+
+After "hearing loss" (attenuated input channels) the lateral weights K keep maximising the output
+entropy and amplify what is left, so the network can respond to silence. These functions measure it:
+hearing-loss profiles, the response to silence, the spectral radius of K (and its dependence on the
+K-penalty λ_K, as one vmapped learning computation), critical slowing down of the fixed-point solve
+as K is scaled up, and audiograms by vmapped bisection.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .. import _linalg
+from .._checks import check_choice, check_finite, check_positive_int
+from .._numerics import sigmoid
+from ._equilibrium import equilibrium
+from ._inputs import attenuation
+from ._learning import infomax_optimizer
+from ._train import batch_indices, learn_steps
+
+PROFILES = ("baseline", "shifted", "soft", "low", "notch")
+
+
+def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0):
+    r"""Per-channel gain (1 = intact, `minval` = lost) of a named profile, channels $j = 1..n_{in}$:
+
+    - `baseline`: high channels lost, $m + (1-m)\,\sigma(\beta(f_0 - j))$, $f_0 = n_{in}/2$ (seed 000);
+    - `shifted`: the same with $f_0 = \tfrac34 n_{in}$; `soft`: $\beta = 1$;
+    - `low`: the mirror image (low channels lost);
+    - `notch`: a band lost, $1 - (1-m)\,\sigma(\beta(j - n_{in}/4))\,\sigma(\beta(\tfrac34 n_{in} - j))$.
+
+    A 1-D array of length `n_in` is returned as given (validated: finite, in [0, 1])."""
+    n_in = check_positive_int("n_in", n_in)
+    if not isinstance(profile, str):
+        gain = jnp.asarray(profile)
+        if gain.shape != (n_in,):
+            raise ValueError(f"`profile` gain vector must have shape ({n_in},), got {gain.shape}")
+        check_finite("profile", gain)
+        if bool(jnp.any((gain < 0) | (gain > 1))):
+            raise ValueError("`profile` gains must lie in [0, 1]")
+        return gain
+    check_choice("profile", profile, set(PROFILES))
+    if profile == "baseline":
+        return attenuation(n_in, f0=n_in / 2, beta=beta, minval=minval)
+    if profile == "shifted":
+        return attenuation(n_in, f0=0.75 * n_in, beta=beta, minval=minval)
+    if profile == "soft":
+        return attenuation(n_in, f0=n_in / 2, beta=1.0, minval=minval)
+    if profile == "low":
+        return attenuation(n_in, f0=n_in / 2, beta=beta, minval=minval, low=True)
+    j = jnp.arange(1, n_in + 1, dtype=jnp.zeros(0).dtype)
+    band = sigmoid(beta * (j - n_in / 4)) * sigmoid(beta * (0.75 * n_in - j))
+    return 1 - (1 - minval) * band
+
+
+def silence_response(model, **solver_kwargs) -> Float[Array, " n_out"]:
+    r"""Output $g^*$ for silence, $x = 0$ (only the threshold input drives the network)."""
+    return equilibrium(model, jnp.zeros(model.n_in, model.W.dtype), **solver_kwargs).g
+
+
+def rho(K: Float[Array, "n n"]) -> Float[Array, ""]:
+    r"""Spectral radius $\rho(K) = \max_i |\lambda_i(K)|$ in JAX (jit/vmap-able). The fixed point
+    loses stability near $\rho(K) \approx 4$, since $\max\sigma' = 1/4$."""
+    return jnp.max(jnp.abs(_linalg.eigvals(K)))
+
+
+def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_normal: int,
+                  steps_attenuated: int, batch_size: int = 16, ff_eta: float = 0.1,
+                  rec_eta: float = 0.001, ff_l1: float = 0.001, learn_W: bool = False,
+                  **solver_kwargs) -> dict:
+    r"""ρ(K) as a function of the K-penalty λ_K, as ONE vmapped, jitted computation over λ_K.
+
+    From `model` (after phase 1), for each λ_K: learn K for `steps_normal` steps on `data`
+    (phase 2), record ρ(K); then `steps_attenuated` steps on `data_att` (phase 3, also W if
+    `learn_W`), record ρ(K). All λ_K see the same batches (`batch_indices(key, ...)`). Returns NumPy
+    arrays `penalty`, `rho_before`, `rho_after`."""
+    lam = jnp.asarray(penalties, model.W.dtype)
+    if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(lam < 0)):
+        raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
+    n = data.shape[0]
+    idx2 = batch_indices(jax.random.fold_in(key, 2), n, batch_size, range(steps_normal))
+    idx3 = batch_indices(jax.random.fold_in(key, 3), n, batch_size, range(steps_attenuated))
+    fn = _sweep_fn((float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W)),
+                   tuple(sorted(solver_kwargs.items())))
+    r_before, r_after = fn(model, jnp.asarray(data), jnp.asarray(data_att), lam, idx2, idx3)
+    return {"penalty": np.asarray(lam), "rho_before": np.asarray(r_before),
+            "rho_after": np.asarray(r_after)}
+
+
+def _penalty_run(model, data, data_att, lam, idx2, idx3, ff_eta, rec_eta, ff_l1, learn_W,
+                 solver_kwargs):
+    def phase(m, x, idx, learn_w):
+        # the uncached constructor: λ_K is traced here
+        opt = infomax_optimizer.__wrapped__(ff_eta=ff_eta, rec_eta=rec_eta, ff_l1=ff_l1,
+                                            rec_l2=lam, learn_W=learn_w, learn_K=True)
+        state = opt.init(eqx.filter(m, eqx.is_array))
+        return learn_steps(m, state, x, idx, opt, **solver_kwargs)[0]
+
+    m2 = phase(model, data, idx2, False)
+    m3 = phase(m2, data_att, idx3, learn_W)
+    return rho(m2.K), rho(m3.K)
+
+
+_SWEEPS = {}
+
+
+def _sweep_fn(settings, solver_items):
+    """One jitted, vmapped-over-λ function per (rates, learn_W, solver options)."""
+    if (settings, solver_items) not in _SWEEPS:
+        ff_eta, rec_eta, ff_l1, learn_W = settings
+        kw = dict(solver_items)
+
+        @jax.jit
+        def fn(model, data, data_att, lam, idx2, idx3):
+            return jax.vmap(lambda v: _penalty_run(model, data, data_att, v, idx2, idx3, ff_eta,
+                                                   rec_eta, ff_l1, learn_W, kw))(lam)
+
+        _SWEEPS[(settings, solver_items)] = fn
+    return _SWEEPS[(settings, solver_items)]
+
+
+def critical_slowing(model, scales, *, x=None, max_steps: int = 256) -> dict:
+    r"""Critical slowing down: solver steps to the fixed point for $K 	o sK$, $s$ in `scales`
+    (vmapped), on silence (or on input `x`). Newton (`method='newton'`) and plain fixed-point
+    iteration (`method='picard'`, $g \leftarrow \sigma(W\tilde x + sKg)$) steps, each capped at
+    `max_steps`; `converged` flags per solver. Plain iteration slows down as $\rho(\Phi sK) \to 1$."""
+    s = jnp.asarray(scales, model.W.dtype)
+    if s.ndim != 1 or bool(jnp.any(~jnp.isfinite(s))):
+        raise ValueError(f"`scales` must be a finite 1-D array, got {scales}")
+    x = jnp.zeros(model.n_in, model.W.dtype) if x is None else jnp.asarray(x, model.W.dtype)
+    out = _slowing(model, s, x, check_positive_int("max_steps", max_steps))
+    return {k: np.asarray(v) for k, v in out.items()} | {"scale": np.asarray(s)}
+
+
+@eqx.filter_jit
+def _slowing(model, s, x, max_steps):
+    def one(si):
+        m = eqx.tree_at(lambda m: m.K, model, si * model.K)
+        nw = equilibrium(m, x, method="newton", max_steps=max_steps)
+        pc = equilibrium(m, x, method="picard", max_steps=max_steps)
+        return {"newton_steps": nw.num_steps, "newton_converged": nw.converged,
+                "picard_steps": pc.num_steps, "picard_converged": pc.converged,
+                "rho_phi_K": rho(si * model.K * (nw.g * (1 - nw.g))[:, None])}
+
+    return jax.vmap(one)(s)
+
+
+def tone(n_in: int, channel, amplitude, *, width: float = 1.0):
+    r"""A pure tone at `channel` (1-based, may be fractional): $a\,e^{-(j-c)^2/2w^2}$, $j = 1..n_{in}$."""
+    j = jnp.arange(1, n_in + 1, dtype=jnp.result_type(amplitude, float))
+    return amplitude * jnp.exp(-0.5 * ((j - channel) / width) ** 2)
+
+
+def audiogram(model, *, gain=None, threshold: float = 0.05, a_max: float = 10.0,
+              n_bisect: int = 40, width: float = 1.0) -> Float[Array, " n_in"]:
+    r"""Hearing threshold per input channel: the smallest tone amplitude $a$ (see `tone`) whose
+    output differs from the silence response by more than `threshold` in some output,
+    $\max_i |g_i(\text{gain}\cdot a\,\text{tone}_j) - g_i(0)| > \theta$, found by `n_bisect`
+    bisection steps on $[0, a_{max}]$, vmapped over channels (assumes the response grows with $a$).
+    `gain` (per channel) models the damaged ear in front of the network. Channels not detected
+    even at `a_max` get `inf`. Compare two audiograms in dB as $20\log_{10}(a/a_{ref})$."""
+    if not threshold > 0 or not a_max > 0:
+        raise ValueError(f"`threshold` and `a_max` must be > 0, got {threshold}, {a_max}")
+    n_bisect = check_positive_int("n_bisect", n_bisect)
+    dt = model.W.dtype
+    g = jnp.ones(model.n_in, dt) if gain is None else hearing_loss(gain, model.n_in).astype(dt)
+    return _audiogram(model, g, jnp.asarray(threshold, dt), jnp.asarray(a_max, dt), n_bisect,
+                      width)
+
+
+@eqx.filter_jit
+def _audiogram(model, gain, threshold, a_max, n_bisect, width):
+    g0 = silence_response(model)
+
+    def heard(c, a):
+        x = gain * tone(model.n_in, c, a, width=width)
+        return jnp.max(jnp.abs(equilibrium(model, x).g - g0)) > threshold
+
+    def one(c):
+        def step(_, lohi):
+            lo, hi = lohi
+            mid = 0.5 * (lo + hi)
+            h = heard(c, mid)
+            return jnp.where(h, lo, mid), jnp.where(h, mid, hi)
+
+        lo, hi = jax.lax.fori_loop(0, n_bisect, step, (jnp.zeros((), a_max.dtype), a_max))
+        return jnp.where(heard(c, a_max), hi, jnp.inf)
+
+    return jax.vmap(one)(jnp.arange(1, model.n_in + 1, dtype=a_max.dtype))

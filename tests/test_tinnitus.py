@@ -1,0 +1,103 @@
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neurojax.infomax as nim
+from neurojax.experiments import TinnitusConfig, run_protocol
+
+TINY = dict(n_in=8, n_out=12, n_samples=200, batch_size=8, steps_W=30, steps_K=40,
+            steps_attenuated=40, rec_eta=0.02, log_every=10, checkpoint_every=20)
+
+
+def _leaves_equal(a, b):
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(la) == len(lb) and all(np.array_equal(np.asarray(x), np.asarray(y))
+                                      for x, y in zip(la, lb))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("steps_K", -1), ("n_in", 0), ("batch_size", 500), ("rec_l2", -0.1), ("ff_eta", float("nan")),
+    ("minval", 1.5), ("checkpoint_every", 15), ("penalties", (-1.0,)),
+])
+def test_bad_config_names_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        TinnitusConfig(**(TINY | {field: value}))
+
+
+def test_presets_and_bad_profile():
+    paper = TinnitusConfig.preset("paper")
+    assert (paper.n_in, paper.n_out, paper.rec_l2, paper.steps_K) == (40, 400, 0.226, 1_000_000)
+    assert TinnitusConfig.preset("small").n_out == 64
+    with pytest.raises(ValueError, match="preset"):
+        TinnitusConfig.preset("huge")
+    with pytest.raises(ValueError, match="profile"):
+        run_protocol(TinnitusConfig(**TINY), "tinnitus", key=jax.random.key(0))
+    with pytest.raises(ValueError, match="profile"):
+        run_protocol(TinnitusConfig(**TINY), jnp.ones(7), key=jax.random.key(0))
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted_bitwise(x64, tmp_path):
+    cfg = TinnitusConfig(**TINY)
+    key = jax.random.key(4)
+    full = run_protocol(cfg, "baseline", key=key, dtype=jnp.float64)
+    ck = tmp_path / "ck"
+    # interrupt mid phase 2 (step 30 + 25 = 55: after the checkpoint at phase-2 step 20)
+    part = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck, stop_after=55,
+                        dtype=jnp.float64)
+    assert part["interrupted"]
+    saved = json.loads((ck / "state.json").read_text())
+    assert (saved["phase"], saved["step"]) == (2, 20)
+    resumed = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck, resume=True,
+                           dtype=jnp.float64)
+    for phase in (1, 2, 3):
+        assert _leaves_equal(full["models"][phase], resumed["models"][phase]), phase
+    assert full["history"] == resumed["history"]
+    # and again, interrupted inside phase 3
+    ck3 = tmp_path / "ck3"
+    run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck3, stop_after=95, dtype=jnp.float64)
+    again = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck3, resume=True,
+                         dtype=jnp.float64)
+    assert _leaves_equal(full["models"][3], again["models"][3])
+    # a checkpoint made with another config is refused
+    with pytest.raises(ValueError, match="config"):
+        run_protocol(TinnitusConfig(**(TINY | {"rec_l2": 0.3})), "baseline", key=key,
+                     checkpoint_dir=ck, resume=True)
+
+
+def test_phases_learn_what_they_should(x64):
+    cfg = TinnitusConfig(**TINY)
+    run = run_protocol(cfg, "all", key=jax.random.key(1), dtype=jnp.float64)
+    m0, m1, m2, m3 = (run["models"][p] for p in (0, 1, 2, 3))
+    assert not np.array_equal(m0.W, m1.W) and np.all(m1.K == 0)  # phase 1: W only
+    assert np.array_equal(m1.W, m2.W) and np.any(m2.K != 0)  # phase 2: K only
+    assert m3.K.shape == (5, 12, 12)  # phase 3: one network per profile, W still frozen
+    assert np.array_equal(m3.W, np.broadcast_to(m2.W, m3.W.shape))
+    assert np.all(np.diag(m2.K) == 0)
+    # every profile saw its own attenuated inputs
+    gains = np.stack([nim.hearing_loss(p, 8) for p in nim.PROFILES])
+    np.testing.assert_allclose(run["gains"], gains)
+    assert len({float(jnp.sum(k)) for k in m3.K}) == 5
+
+
+@pytest.mark.slow
+def test_small_preset_reproduces_the_tinnitus_effect(x64, tmp_path):
+    from neurojax.experiments._tinnitus_run import measures
+
+    cfg = TinnitusConfig.preset("small")
+    run = run_protocol(cfg, ["baseline", "low"], key=jax.random.key(0), dtype=jnp.float64)
+    res = measures(run, cfg, key=jax.random.key(1), sweep_steps=(200, 200))
+    base, low = res["profiles"]["baseline"], res["profiles"]["low"]
+    print(f"silence response ratio after/before phase 3: baseline lost {base['silence_ratio_lost']:.3f}"
+          f" intact {base['silence_ratio_intact']:.3f}; low lost {low['silence_ratio_lost']:.3f}"
+          f" intact {low['silence_ratio_intact']:.3f}")
+    assert base["silence_ratio_lost"] > 1.2 > base["silence_ratio_intact"]
+    # the low profile moves the effect to the low channels
+    n = cfg.n_out
+    gain_b = base["silence_after"] - res["silence_before"]
+    gain_l = low["silence_after"] - res["silence_before"]
+    assert gain_b[n // 2:].mean() > gain_b[: n // 2].mean()
+    assert gain_l[: n // 2].mean() > gain_l[n // 2:].mean()
+    assert low["silence_ratio_lost"] > 1.2 > low["silence_ratio_intact"]
