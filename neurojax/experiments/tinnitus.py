@@ -100,9 +100,12 @@ class TinnitusConfig:
 
 
 def profiles_of(profile) -> list:
-    """`'all'` -> every named profile; a name -> [name]; a gain vector -> [vector]."""
+    """`'all'` -> every named profile; a name -> [name]; a list of names -> the list; a gain
+    vector -> [vector]."""
     if isinstance(profile, str):
         return list(nim.PROFILES) if profile == "all" else [profile]
+    if isinstance(profile, (list, tuple)) and profile and all(isinstance(p, str) for p in profile):
+        return list(profile)
     return [profile]
 
 
