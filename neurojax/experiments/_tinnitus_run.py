@@ -135,6 +135,16 @@ def _figures(out, run, meas, config):
         d.set(title=f"{n}: audiogram (dB re before)", xlabel="input channel", ylabel="dB")
         d.invert_yaxis()
     figs.append(plot.save(fig, Path(out) / "tinnitus_measures.png").name)
+    if len(names) > 1:  # comparison of the profiles: where does silence activity appear?
+        fig, ax = plot.figure(2, size=4.5)
+        plot.curve(ax[0], np.arange(config.n_out),
+                   {n: meas["profiles"][n]["silence_after"] - meas["silence_before"] for n in names},
+                   "silence response change (after - before phase 3)", xlabel="output channel")
+        ax[1].bar(range(len(names)), [meas["profiles"][n]["silence_ratio_lost"] for n in names])
+        ax[1].axhline(1.0, color="gray", linestyle="--")
+        ax[1].set_xticks(range(len(names)), names)
+        ax[1].set(title="silence response ratio, deprived channels")
+        figs.append(plot.save(fig, Path(out) / "tinnitus_profiles.png").name)
     return figs
 
 
