@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import jax.scipy as jsp
 import lineax as lx
 from jaxtyping import Array, Float
-from lineax._solver.misc import pack_structures, ravel_vector, unravel_solution
+from lineax._solver.misc import pack_structures, unravel_solution
 
 __all__ = ["LU", "logdet_spd", "lu_factor", "solve"]
 
@@ -65,7 +65,10 @@ class LU(lx.LU):
     def compute(self, state, vector, options):
         del options
         (lu, piv), packed, transpose = state
-        b = ravel_vector(vector, packed)
+        # lineax's `ravel_vector` also compares shape structs *including sharding*, which differ
+        # inside `shard_map` (data-parallel learning); the vector's layout is the operator's.
+        leaves = jax.tree.leaves(vector)
+        b = jnp.concatenate([v.astype(jnp.result_type(*leaves)).reshape(-1) for v in leaves])
         x = (_lu_solve_t if transpose.value else _lu_solve)(lu, piv, b)
         return unravel_solution(x, packed), lx.RESULTS.successful, {}
 

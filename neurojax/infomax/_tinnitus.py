@@ -70,13 +70,14 @@ def rho(K: Float[Array, "n n"]) -> Float[Array, ""]:
 def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_normal: int,
                   steps_attenuated: int, batch_size: int = 16, ff_eta: float = 0.1,
                   rec_eta: float = 0.001, ff_l1: float = 0.001, learn_W: bool = False,
-                  **solver_kwargs) -> dict:
+                  mesh=None, **solver_kwargs) -> dict:
     r"""ρ(K) as a function of the K-penalty λ_K, as ONE vmapped, jitted computation over λ_K.
 
     From `model` (after phase 1), for each λ_K: learn K for `steps_normal` steps on `data`
     (phase 2), record ρ(K); then `steps_attenuated` steps on `data_att` (phase 3, also W if
     `learn_W`), record ρ(K). All λ_K see the same batches (`batch_indices(key, ...)`). Returns NumPy
-    arrays `penalty`, `rho_before`, `rho_after`."""
+    arrays `penalty`, `rho_before`, `rho_after`. With a `mesh` (`neurojax.parallel.data_mesh`),
+    the λ_K axis is split over its devices (its length must be divisible by their number)."""
     lam = jnp.asarray(penalties, model.W.dtype)
     if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(lam < 0)):
         raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
@@ -85,7 +86,14 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
     idx3 = batch_indices(jax.random.fold_in(key, 3), n, batch_size, range(steps_attenuated))
     fn = _sweep_fn((float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W)),
                    tuple(sorted(solver_kwargs.items())))
-    r_before, r_after = fn(model, jnp.asarray(data), jnp.asarray(data_att), lam, idx2, idx3)
+    args = (model, jnp.asarray(data), jnp.asarray(data_att), lam, idx2, idx3)
+    if mesh is not None:
+        from ..parallel import batch_sharding, put_global, replicated
+
+        rep = replicated(mesh)
+        args = jax.tree.map(lambda v: put_global(v, rep), args)
+        args = args[:3] + (put_global(lam, batch_sharding(mesh)),) + args[4:]
+    r_before, r_after = fn(*args)
     return {"penalty": np.asarray(lam), "rho_before": np.asarray(r_before),
             "rho_after": np.asarray(r_after)}
 

@@ -16,14 +16,21 @@ def spectral_radius(K) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(K, dtype=np.float64)))))
 
 
-def learn_steps(model, opt_state, data, idx, optimizer, **solver_kwargs):
+def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_kwargs):
     """Pure learning steps (no jit, no host side effects; vmappable, e.g. over penalties): step `s`
-    learns on `data[idx[s]]`. Returns `(model, opt_state, per-step stats)`."""
+    learns on `data[idx[s]]`. With a `mesh` (see `neurojax.parallel.data_mesh`) each batch is
+    split over its devices (data parallel). Returns `(model, opt_state, per-step stats)`."""
     params_of = lambda m: eqx.filter(m, eqx.is_array)  # noqa: E731
+    if mesh is None:
+        grad_fn = objective_and_grads
+    else:
+        from ..parallel import sharded_objective_and_grads
+
+        grad_fn = lambda m, x, **kw: sharded_objective_and_grads(m, x, mesh, **kw)  # noqa: E731
 
     def body(carry, ix):
         m, state = carry
-        value, grads, stats = objective_and_grads(m, data[ix], **solver_kwargs)
+        value, grads, stats = grad_fn(m, data[ix], **solver_kwargs)
         loss_grads = jax.tree_util.tree_map(jnp.negative, params_of(grads))
         updates, state = optimizer.update(loss_grads, state, params_of(m))
         new = eqx.apply_updates(m, updates)
@@ -41,8 +48,17 @@ def learn_steps(model, opt_state, data, idx, optimizer, **solver_kwargs):
 
 
 @eqx.filter_jit
-def _run_chunk(model, opt_state, data, idx, optimizer, solver_items):
-    return learn_steps(model, opt_state, data, idx, optimizer, **dict(solver_items))
+def _run_chunk(model, opt_state, data, idx, optimizer, solver_items, mesh):
+    return learn_steps(model, opt_state, data, idx, optimizer, mesh=mesh, **dict(solver_items))
+
+
+def _place(mesh, *trees):
+    """Replicate arrays on every device of `mesh` (multi-process safe)."""
+    from ..parallel import put_global, replicated
+
+    rep = replicated(mesh)
+    return [jax.tree.map(lambda v: put_global(v, rep) if eqx.is_array(v) else v, t)
+            for t in trees]
 
 
 def _check_data(model, data):
@@ -60,9 +76,13 @@ def train_on_batches(
     *,
     optimizer=None,
     opt_state=None,
+    mesh=None,
     **solver_kwargs,
 ):
     """Learn on explicit batches: step `s` uses `data[batch_indices[s]]` (one jitted `lax.scan`).
+    With a `mesh`, every batch is split over its devices (data parallel; the batch size must be
+    divisible by the number of devices); the result equals the one-device result up to summation
+    order.
 
     This is how the seed's own batches are replayed for parity. `optimizer` defaults to
     :func:`infomax_optimizer` (the seed's rule). Returns `(model, history)`, `history` a dict of per-step
@@ -78,8 +98,13 @@ def train_on_batches(
     optimizer = infomax_optimizer() if optimizer is None else optimizer
     if opt_state is None:
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
+    if mesh is not None:
+        from ..parallel._mesh import check_divisible
+
+        check_divisible("batch size", idx.shape[1], mesh)
+        model, opt_state, data, idx = _place(mesh, model, opt_state, data, idx)
     model, opt_state, out = _run_chunk(
-        model, opt_state, data, idx, optimizer, tuple(sorted(solver_kwargs.items()))
+        model, opt_state, data, idx, optimizer, tuple(sorted(solver_kwargs.items())), mesh
     )
     history = {k: np.asarray(v) for k, v in out.items()}
     history["opt_state"] = opt_state
@@ -108,6 +133,7 @@ def train(
     log_every: int = 100,
     progress: bool = True,
     desc: str = "infomax",
+    mesh=None,
     **solver_kwargs,
 ):
     r"""Maximise the mean InfoMax objective by minibatch learning (seed 000's loop, jitted).
@@ -117,6 +143,8 @@ def train(
     chunks of `log_every`; between chunks the spectral radius $\rho(K)$ is logged and a progress bar
     advances. Returns `(model, history)`: per-step arrays `objective`, `dW_norm`, `dK_norm`,
     `fp_steps`, `converged`; per-chunk `log_step`, `rho_K`; and the final `opt_state`.
+    `mesh`: split each batch over the mesh's devices (`neurojax.parallel.data_mesh()`; data
+    parallel, also across processes after `neurojax.parallel.initialize`).
     """
     data = _check_data(model, data)
     steps = check_positive_int("steps", steps, allow_zero=True)
@@ -134,7 +162,8 @@ def train(
         for lo in range(start_step, start_step + steps, log_every):
             hi = min(lo + log_every, start_step + steps)
             idx = batch_indices(key, data.shape[0], batch_size, range(lo, hi))
-            model, hist = train_on_batches(model, data, idx, optimizer=optimizer, opt_state=opt_state, **solver_kwargs)
+            model, hist = train_on_batches(model, data, idx, optimizer=optimizer, opt_state=opt_state,
+                                           mesh=mesh, **solver_kwargs)
             opt_state = hist.pop("opt_state")
             chunks.append(hist)
             log_step.append(hi)

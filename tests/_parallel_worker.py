@@ -1,0 +1,68 @@
+"""Run by tests/test_parallel.py in subprocesses (fake CPU devices or several processes).
+
+    python _parallel_worker.py devices            # XLA_FLAGS sets 4 host devices
+    python _parallel_worker.py process ADDR N I   # one of N processes of a jax.distributed job
+"""
+
+import sys
+
+import numpy as np
+
+
+def learning_step_difference(mesh):
+    import jax
+
+    import neurojax.infomax as nim
+
+    x = nim.tones(jax.random.key(0), 8, 256)
+    m = nim.RecurrentInfoMax.tonotopic(8, 12)
+    idx = nim.batch_indices(jax.random.key(1), 256, 16, range(12))
+    ref, h_ref = nim.train_on_batches(m, x, idx)  # one device, no mesh
+    par, h_par = nim.train_on_batches(m, x, idx, mesh=mesh)
+    rel = lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b))) /  # noqa: E731
+                             np.max(np.abs(np.asarray(a))))
+    assert np.any(np.asarray(ref.K) != 0)
+    return max(rel(ref.W, par.W), rel(ref.K, par.K), rel(h_ref["objective"], h_par["objective"]))
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "process":
+        import neurojax.parallel as par
+
+        par.initialize(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import neurojax.parallel as par
+
+    mesh = par.data_mesh()
+    out = {"devices": jax.device_count(), "processes": jax.process_count(),
+           "learning": learning_step_difference(mesh)}
+    if mode == "devices":
+        import neurojax.infomax as nim
+        import neurojax.ring as ring
+
+        m = nim.RecurrentInfoMax.tonotopic(8, 12)
+        x = nim.tones(jax.random.key(1), 8, 200)
+        xa = nim.attenuate(x, nim.hearing_loss("baseline", 8))
+        lam = np.array([0.01, 0.05, 0.1, 0.5])
+        kw = dict(key=jax.random.key(3), steps_normal=20, steps_attenuated=20, batch_size=8,
+                  rec_eta=0.05)
+        a = nim.penalty_sweep(m, x, xa, lam, **kw)
+        b = nim.penalty_sweep(m, x, xa, lam, mesh=mesh, **kw)
+        out["penalty_sweep"] = float(np.max(np.abs(a["rho_after"] - b["rho_after"]) / a["rho_after"]
+                                            + np.abs(a["rho_before"] - b["rho_before"])
+                                            / a["rho_before"]))
+        cfg = ring.RingConfig(N=60)
+        w0 = 0.01 * jax.random.normal(jax.random.key(0), (60,))
+        vals = {"lam": np.array([10.0, 20.0, 30.0, 40.0]), "tau_w": np.array([5.0, 5.0, 10.0, 10.0])}
+        (s1, r1), _ = ring.sweep(cfg, w0, vals, 200)
+        (s2, r2), _ = ring.sweep(cfg, w0, vals, 200, in_sharding=par.batch_sharding(mesh))
+        out["ring_sweep"] = float(np.max(np.abs(np.asarray(r1) - np.asarray(r2))))
+        out["ring_sharded"] = len(r2.sharding.device_set)
+    print("RESULT", repr(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
