@@ -64,3 +64,32 @@ def test_two_processes_sharded_learning_step_equals_single_process():
         res = _result(so)
         assert res["processes"] == 2 and res["devices"] == 2
         assert res["learning"] <= 1e-12
+
+
+def test_launch_runs_a_data_parallel_subcommand_in_two_processes(tmp_path):
+    addr = f"127.0.0.1:{_free_port()}"
+    cmd = lambda i: [sys.executable, "-m", "neurojax", "launch", "--num-processes", "2",  # noqa: E731
+                     "--process-id", str(i), "--coordinator", addr, "--", "infomax", "--steps",
+                     "4", "--n-in", "8", "--n-out", "12", "--batch-size", "4", "--data-parallel",
+                     "--no-progress", "--out", str(tmp_path)]
+    procs = [subprocess.Popen(cmd(i), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True) for i in range(2)]
+    try:
+        outs = [p.communicate(timeout=240) for p in procs]
+    except subprocess.TimeoutExpired:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGKILL)
+        pytest.fail("neurojax launch timed out")
+    for p, (_, se) in zip(procs, outs):
+        assert p.returncode == 0, se[-3000:]
+    import json
+
+    a = json.loads((tmp_path / "summary.json").read_text())
+    b = json.loads((tmp_path / "process-1" / "summary.json").read_text())
+    assert a["environment"]["n_devices"] == 2 and a["objective_last"] == b["objective_last"]
+
+
+def test_launch_needs_a_subcommand():
+    r = subprocess.run([sys.executable, "-m", "neurojax", "launch", "--num-processes", "2"],
+                       capture_output=True, text=True, env=_env())
+    assert r.returncode == 2 and "--" in r.stderr

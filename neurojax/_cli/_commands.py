@@ -26,7 +26,12 @@ def _summary(out: Path, experiment, **kwargs) -> int:
 
 
 def run(args) -> int:
-    out = _out_dir(args.out)
+    import jax
+
+    out = Path(args.out)
+    if jax.process_count() > 1 and jax.process_index() > 0:  # multi-process: one folder each
+        out = out / f"process-{jax.process_index()}"
+    out = _out_dir(str(out))
     progress = not args.no_progress
     if args.command == "demo":
         from ..experiments import run_demo
@@ -38,7 +43,8 @@ def run(args) -> int:
         from ..experiments import infomax_demo
 
         return _summary(out, infomax_demo, progress=progress, seed=args.seed, n_in=args.n_in,
-                        n_out=args.n_out, steps=args.steps, batch_size=args.batch_size)
+                        n_out=args.n_out, steps=args.steps, batch_size=args.batch_size,
+                        data_parallel=args.data_parallel)
     if args.command == "ring":
         from ..experiments import ring_experiment
 

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     infomax.add_argument("--n-out", type=_positive_int, default=64)
     infomax.add_argument("--steps", type=_positive_int, default=400)
     infomax.add_argument("--batch-size", type=_positive_int, default=16)
+    infomax.add_argument("--data-parallel", action="store_true",
+                         help="split each batch over all devices (of all processes)")
     ring = sub.add_parser(
         "ring", parents=[common], help="plastic delayed ring network: learning and replay (seed 001)",
         description="Learn ring weights under a travelling-wave drive, then replay with the drive "
@@ -127,10 +129,43 @@ def _setup_jax(args) -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+def _launch_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="neurojax launch",
+        description="Run a subcommand as one process of a multi-process JAX job "
+        "(jax.distributed): neurojax launch --num-processes P --process-id I --coordinator "
+        "HOST:PORT -- SUBCOMMAND [OPTIONS]. Start it once per process; process 0's host:port "
+        "is the coordinator. Equivalent: set NEUROJAX_COORDINATOR, NEUROJAX_NUM_PROCESSES, "
+        "NEUROJAX_PROCESS_ID and run the subcommand.",
+    )
+    p.add_argument("--num-processes", type=_positive_int, required=True)
+    p.add_argument("--process-id", type=_seed, required=True)
+    p.add_argument("--coordinator", required=True, help="host:port of process 0")
+    return p
+
+
 def main(argv=None) -> int:
     """Entry point of the `neurojax` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    launch = None
+    if argv[:1] == ["launch"]:
+        if "--" not in argv:
+            _launch_parser().error("expected `--` followed by a subcommand")
+        cut = argv.index("--")
+        launch = _launch_parser().parse_args(argv[1:cut])
+        argv = argv[cut + 1:]
     args = build_parser().parse_args(argv)
     _setup_jax(args)
+    from ..parallel._distributed import initialize
+
+    try:  # before any JAX computation; a no-op without `launch` or NEUROJAX_* variables
+        if launch is not None:
+            initialize(launch.coordinator, launch.num_processes, launch.process_id)
+        else:
+            initialize()
+    except ValueError as err:
+        sys.stderr.write(f"neurojax: error: {err}\n")
+        return 2
     from . import _commands
 
     try:

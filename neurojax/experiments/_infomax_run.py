@@ -20,6 +20,7 @@ def infomax_demo(
     batch_size: int = 16,
     n_samples: int = 2000,
     attenuate_at: float = 140 / 220,
+    data_parallel: bool = False,
 ) -> dict:
     """Seed 000's demo: learn W and K on tones, attenuate high channels after `attenuate_at` of the
     steps, keep learning. Writes `infomax_objective.png` and `infomax_weights.png`; returns numbers."""
@@ -28,14 +29,19 @@ def infomax_demo(
     x = nim.tones(k_data, n_in, n_samples)
     profile = nim.attenuation(n_in, f0=n_in // 2, beta=10.0, minval=0.2)
     model = nim.RecurrentInfoMax.tonotopic(n_in, n_out, dtype=x.dtype)
+    mesh = None
+    if data_parallel:
+        from ..parallel import data_mesh
+
+        mesh = data_mesh()
     n1 = int(round(steps * attenuate_at))
     t0 = time.perf_counter()
     log_every = max(1, min(50, steps // 4))
     model, h1 = nim.train(model, x, key=k_train1, steps=n1, batch_size=batch_size,
-                          log_every=log_every, progress=progress, desc="infomax normal")
+                          log_every=log_every, progress=progress, desc="infomax normal", mesh=mesh)
     model, h2 = nim.train(model, nim.attenuate(x, profile), key=k_train2, steps=steps - n1,
                           batch_size=batch_size, log_every=log_every, progress=progress,
-                          desc="infomax attenuated")
+                          desc="infomax attenuated", mesh=mesh)
     wall = time.perf_counter() - t0
     objective = np.concatenate([h1["objective"], h2["objective"]])
 
