@@ -81,16 +81,15 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
     $\frac1B\sum_b \nabla J(x_b)$ (K's diagonal zeroed: the seed's `d_w / n`, `d_k / n`), and `stats` is a
     dict with `max_steps` (largest fixed-point step count in the batch) and `all_converged`.
     """
-
     roots, steps, ok = batch_roots(model, xs, **solver_kwargs)
 
-    def one(m, x, g_root):
-        return _log_volume(m, _sensitivity_at(m, x, g_root))
+    def mean_objective(m):  # the gradient of the batch mean: per-sample K-gradients (B × n × n)
+        # are never materialised, the reverse pass contracts over the batch directly
+        return jnp.mean(jax.vmap(lambda x, g: _log_volume(m, _sensitivity_at(m, x, g)))(xs, roots))
 
-    values, grads = jax.vmap(eqx.filter_value_and_grad(one), in_axes=(None, 0, 0))(model, xs, roots)
-    grads = jax.tree_util.tree_map(lambda g: jnp.mean(g, axis=0), grads)
+    value, grads = eqx.filter_value_and_grad(mean_objective)(model)
     stats = {"max_steps": jnp.max(steps), "all_converged": jnp.all(ok)}
-    return jnp.mean(values), _zero_k_diagonal(grads), stats
+    return value, _zero_k_diagonal(grads), stats
 
 
 def infomax_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
