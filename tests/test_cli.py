@@ -121,13 +121,16 @@ def test_tinnitus_experiment_writes_summary_and_resumes(tmp_path):
     cfg = TinnitusConfig(n_in=8, n_out=12, n_samples=200, batch_size=8, steps_W=20, steps_K=20,
                          steps_attenuated=20, rec_eta=0.02, log_every=10, checkpoint_every=10,
                          penalties=(0.05, 0.5))
-    res = tinnitus_experiment(tmp_path, config=cfg, progress=False, sweep_steps=(10, 10))
+    res = tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False,
+                              sweep_steps=(10, 10))
+    assert res["profiles"] == ["baseline", "shifted", "soft", "low", "notch"]
+    assert "tinnitus_profiles.png" in res["figures"]
     b = res["per_profile"]["baseline"]
     assert len(b["silence_after"]) == 12 and len(b["audiogram_db"]) == 8
     assert len(b["sweep"]["rho_after"]) == 2 and len(b["slowing"]["picard_steps"]) == 17
     json.dumps(res, allow_nan=False)  # strict JSON (no inf/nan)
     for name in res["figures"]:
         assert (tmp_path / name).stat().st_size > 1000
-    again = tinnitus_experiment(tmp_path, config=cfg, progress=False, sweep_steps=(10, 10),
-                                resume=True)  # a finished run resumes to the same numbers
+    again = tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False,
+                                sweep_steps=(10, 10), resume=True)  # finished: same numbers
     assert again["per_profile"]["baseline"]["silence_after"] == b["silence_after"]

@@ -55,12 +55,15 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_bitwise(x64, tmp_path)
     for phase in (1, 2, 3):
         assert _leaves_equal(full["models"][phase], resumed["models"][phase]), phase
     assert full["history"] == resumed["history"]
-    # and again, interrupted inside phase 3
-    ck3 = tmp_path / "ck3"
-    run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck3, stop_after=95, dtype=jnp.float64)
-    again = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck3, resume=True,
-                         dtype=jnp.float64)
-    assert _leaves_equal(full["models"][3], again["models"][3])
+    # and again, interrupted at the end of phase 2 and inside phase 3, with two profiles
+    full2 = run_protocol(cfg, ["baseline", "low"], key=key, dtype=jnp.float64)
+    for stop in (70, 95):
+        ck3 = tmp_path / f"ck{stop}"
+        run_protocol(cfg, ["baseline", "low"], key=key, checkpoint_dir=ck3, stop_after=stop,
+                     dtype=jnp.float64)
+        again = run_protocol(cfg, ["baseline", "low"], key=key, checkpoint_dir=ck3, resume=True,
+                             dtype=jnp.float64)
+        assert _leaves_equal(full2["models"][3], again["models"][3]), stop
     # a checkpoint made with another config is refused
     with pytest.raises(ValueError, match="config"):
         run_protocol(TinnitusConfig(**(TINY | {"rec_l2": 0.3})), "baseline", key=key,

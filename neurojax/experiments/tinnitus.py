@@ -180,8 +180,10 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
             raise ValueError("resume: the checkpoint in checkpoint_dir was made with another "
                              "config or profile")
         meta = saved
-        n = P if meta["phase"] == 3 else 1
-        like_states = config.optimizer(meta["phase"]).init(eqx.filter(model, eqx.is_array))
+        # the phase whose models/states were saved: at step 0 of a phase, the previous one's
+        phase_saved = meta["phase"] if meta["step"] > 0 else meta["phase"] - 1
+        n = P if phase_saved == 3 else 1
+        like_states = config.optimizer(phase_saved).init(eqx.filter(model, eqx.is_array))
         models, states = ckpt.load_arrays((_stack(model, n), _stack(like_states, n)))
         snapshots = _load_snapshots(ckpt, model, P)
     done_total = 0
