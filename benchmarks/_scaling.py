@@ -35,7 +35,7 @@ def main():
     for b in batches:
         steps = 4 if b <= 256 else 1
         idx = nim.batch_indices(key, x.shape[0], b, range(steps))
-        run = lambda: nim.train_on_batches(m0, x, idx, mesh=mesh)[0].W  # noqa: E731
+        run = lambda idx=idx: nim.train_on_batches(m0, x, idx, mesh=mesh)[0].W  # noqa: E731
         jax.block_until_ready(run())
         times = []
         for _ in range(2):

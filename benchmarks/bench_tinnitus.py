@@ -14,7 +14,6 @@ import jax
 if "--x64" in sys.argv:
     jax.config.update("jax_enable_x64", True)
 import equinox as eqx  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
