@@ -81,7 +81,7 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{dev}-{today}.json").write_text(json.dumps(report, indent=2))
     md = [f"### {dev}, {today} (jax {report['environment']['jax']})", ""]
-    for name, res in report["benchmarks"].items():
+    for name in report["benchmarks"]:
         md += [f"**{name}**", "", (RESULTS / f"{name}-{dev}-{today}.md").read_text()
                .split("\n", 2)[-1].strip(), ""]
     md += ["**InfoMax 40 -> 400 float64, time per learning step vs batch and host devices** "
