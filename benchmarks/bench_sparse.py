@@ -11,7 +11,6 @@ passed). "gap" is each method's total objective relative to the best of all meth
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -78,27 +77,36 @@ def dictionary(n, n_atoms, alpha, max_iter):
                      tol=1e-6).codes
         return _objective(D, X, np.asarray(A, np.float64), alpha)
 
-    t0 = time.perf_counter()
-    sk = MiniBatchDictionaryLearning(n_components=n_atoms, alpha=alpha, batch_size=256,
-                                     max_iter=max_iter, fit_algorithm="cd", random_state=0,
-                                     tol=0, max_no_improvement=None).fit(X)
-    t_sk = time.perf_counter() - t0
+    def sk_fit():
+        return MiniBatchDictionaryLearning(n_components=n_atoms, alpha=alpha, batch_size=256,
+                                           max_iter=max_iter, fit_algorithm="cd", random_state=0,
+                                           tol=0, max_no_improvement=None).fit(X)
+
+    t_sk = time_call(sk_fit, repeat=3, warmup=0)["best_s"]
+    sk = sk_fit()
     o_sk = full_objective(sk.components_.T)
     rows = [{"case": f"dictionary {n}x64 -> {n_atoms} atoms", "method": "sklearn minibatch cd",
              "time_s": t_sk, "objective": o_sk, "rounds": int(sk.n_steps_)}]
     # neurojax (same batch size, same update and forgetting factor; FISTA codes per round to a
     # relative duality gap of 1e-3; no final coding of all samples, like sklearn's `fit`): the
-    # fewest rounds of a x1.5 ladder whose dictionary reaches sklearn's objective within 1e-5
-    rounds = 25
-    while True:
-        fit = lambda r=rounds: ns.learn_dictionary(  # noqa: E731
-            Xj, n_atoms, alpha, key=jax.random.key(0), method="minibatch", n_iter=r,
-            batch_size=256, fista_iter=200, tol=1e-3, return_codes=False).dictionary
-        t = time_call(fit, repeat=1)
-        o = full_objective(np.asarray(fit(), np.float64))
-        if o <= o_sk * (1 + 1e-5) or rounds >= 8 * int(sk.n_steps_):
-            break
-        rounds = int(rounds * 1.5)
+    # fewest rounds (within 5%) whose dictionary reaches sklearn's objective within 1e-5
+    def fit(r):
+        return ns.learn_dictionary(Xj, n_atoms, alpha, key=jax.random.key(0), method="minibatch",
+                                   n_iter=r, batch_size=256, fista_iter=200, tol=1e-3,
+                                   return_codes=False).dictionary
+
+    def reaches(r):
+        return full_objective(np.asarray(fit(r), np.float64)) <= o_sk * (1 + 1e-5)
+
+    lo, hi = 0, 25  # x1.5 ladder until sklearn's objective is reached, then bisect to 5%
+    while not reaches(hi) and hi < 8 * int(sk.n_steps_):
+        lo, hi = hi, int(hi * 1.5)
+    while hi - lo > max(2, hi // 20):
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
+    rounds = hi
+    t = time_call(lambda: fit(rounds), repeat=3)
+    o = full_objective(np.asarray(fit(rounds), np.float64))
     rows.append({"case": rows[0]["case"], "method": "neurojax minibatch", "time_s": t["best_s"],
                  "objective": o, "rounds": rounds, "fista_speedup": t_sk / t["best_s"]})
     for row in rows:
