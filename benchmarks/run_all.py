@@ -63,6 +63,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-readme", action="store_true")
+    p.add_argument("--collect", action="store_true",
+                   help="run nothing: rebuild today's report from the per-benchmark results and "
+                   "the scaling rows of today's previous report")
     a = p.parse_args()
     sys.path.insert(0, str(HERE))
     from _timing import device_name
@@ -72,11 +75,18 @@ def main():
     dev, today = device_name(), date.today().isoformat()
     report = {"environment": environment(), "benchmarks": {}}
     for name in BENCHES:
-        r = _run([sys.executable, str(HERE / f"bench_{name}.py")] + (["--quick"] if a.quick else []))
+        ok = True
+        if not a.collect:
+            cmd = [sys.executable, str(HERE / f"bench_{name}.py")] + (["--quick"] if a.quick else [])
+            ok = _run(cmd).returncode == 0
         path = RESULTS / f"{name}-{dev}-{today}.json"
-        if r.returncode == 0 and path.exists():
+        if ok and path.exists():
             report["benchmarks"][name] = json.loads(path.read_text())
-    rows, seed = scaling(a.quick)
+    if a.collect:
+        old = json.loads((RESULTS / f"{dev}-{today}.json").read_text())["scaling_infomax_40x400_f64"]
+        rows, seed = old["rows"], old["seed_step_s_b16"]
+    else:
+        rows, seed = scaling(a.quick)
     report["scaling_infomax_40x400_f64"] = {"rows": rows, "seed_step_s_b16": seed}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{dev}-{today}.json").write_text(json.dumps(report, indent=2))
