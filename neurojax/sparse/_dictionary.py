@@ -16,6 +16,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._checks import check_choice, check_finite, check_positive_int
 from ._lasso import _solve, fista, lasso_objective, lipschitz
 
+_CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
+
 
 class DictionaryResult(eqx.Module):
     dictionary: Float[Array, "f k"]
@@ -55,7 +57,7 @@ def _init(X, n_atoms, init, key):
 def _rounds(carry, X, alpha, key, it0, n_rounds, batch, batch_size, fista_iter, tol):
     """`n_rounds` rounds of dictionary learning as one `lax.scan` (see `learn_dictionary`)."""
     n = X.shape[0]
-    check_every = min(10, fista_iter)
+    check_every = min(_CHECK_EVERY, fista_iter)
     max_iter = -(-fista_iter // check_every) * check_every
     factored = 2 * X.shape[1] < carry[0].shape[1]
 

@@ -68,6 +68,7 @@ def lipschitz(D: Float[Array, "f k"], n_iter: int = 100) -> Float[Array, ""]:
 
 _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
 _CHUNK = 1024  # rows iterated together in large buckets (cache-sized on a CPU)
+_MIN_BUCKET = 64  # compaction stops at this many rows
 
 
 def lasso_objective(D, X, A, alpha):
@@ -158,7 +159,7 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
         A0 = jnp.concatenate([A0, jnp.zeros((pad, A0.shape[1]), X.dtype)])
         n = n + pad
     sizes = [n]
-    while sizes[-1] > 64 and check_every < max_iter:
+    while sizes[-1] > _MIN_BUCKET and check_every < max_iter:
         half = -(-sizes[-1] // 2)
         sizes.append(-(-half // _CHUNK) * _CHUNK if half >= 2 * _CHUNK else half)
     sizes = sizes[::-1]  # ascending, for searchsorted
