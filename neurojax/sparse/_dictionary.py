@@ -53,10 +53,25 @@ def _init(X, n_atoms, init, key):
     return D / jnp.maximum(jnp.linalg.norm(D, axis=0), 1e-12)
 
 
-@functools.partial(jax.jit, static_argnames=("n_rounds", "batch", "batch_size", "fista_iter"))
-def _rounds(carry, X, alpha, key, it0, n_rounds, batch, batch_size, fista_iter, tol):
-    """`n_rounds` rounds of dictionary learning as one `lax.scan` (see `learn_dictionary`)."""
-    n = X.shape[0]
+def _batches(key, n, batch_size, rounds):
+    """Row indices of minibatch rounds `rounds`: like scikit-learn, each epoch is a permutation of
+    the rows (key `fold_in(key, epoch)`) cut into `n // batch_size` consecutive batches."""
+    per_epoch = n // batch_size
+    rounds = np.asarray(rounds)
+    epochs = np.unique(rounds // per_epoch)
+    perms = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(
+        jnp.asarray(epochs))
+    which = np.searchsorted(epochs, rounds // per_epoch)
+    start = (rounds % per_epoch) * batch_size
+    cols = start[:, None] + np.arange(batch_size)[None, :]
+    return perms[which[:, None], cols]
+
+
+@functools.partial(jax.jit, static_argnames=("batch", "fista_iter"))
+def _rounds(carry, X, alpha, its, idx, batch, fista_iter, tol):
+    """Rounds `its` of dictionary learning as one `lax.scan` (see `learn_dictionary`); `idx`
+    (rounds, batch_size) are the minibatch rows (unused for `batch`)."""
+    batch_size = idx.shape[1]
     check_every = min(_CHECK_EVERY, fista_iter)
     max_iter = -(-fista_iter // check_every) * check_every
     factored = 2 * X.shape[1] < carry[0].shape[1]
@@ -65,13 +80,13 @@ def _rounds(carry, X, alpha, key, it0, n_rounds, batch, batch_size, fista_iter, 
         return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, False, max_iter, check_every,
                       factored).codes
 
-    def body(c, it):
+    def body(c, it_idx):
+        it, idx = it_idx
         D, A, A_stats, B_stats = c
         if batch:
             A = code(D, X, A)  # all samples, warm-started
             D = update_dictionary(D, A.T @ A, X.T @ A)
             return (D, A, A_stats, B_stats), jnp.sum(lasso_objective(D, X, A, alpha))
-        idx = jax.random.choice(jax.random.fold_in(key, it), n, (batch_size,), replace=False)
         Xb = X[idx]
         Ab = code(D, Xb, jnp.zeros((batch_size, D.shape[1]), X.dtype))
         # sklearn MiniBatchDictionaryLearning's forgetting factor (`_update_inner_stats`)
@@ -83,7 +98,7 @@ def _rounds(carry, X, alpha, key, it0, n_rounds, batch, batch_size, fista_iter, 
         D = update_dictionary(D, A_stats, B_stats)
         return (D, A, A_stats, B_stats), jnp.sum(lasso_objective(D, Xb, Ab, alpha))
 
-    return jax.lax.scan(body, carry, it0 + jnp.arange(n_rounds))
+    return jax.lax.scan(body, carry, (its, idx))
 
 
 def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method: str = "batch",
@@ -95,8 +110,9 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     `method='batch'`: each of `n_iter` rounds computes all codes with FISTA (warm-started) and
     sweeps the dictionary once with the full statistics. `method='minibatch'`: each round codes a
     random batch and updates running statistics with sklearn's forgetting factor, then sweeps the
-    dictionary. Returns the dictionary (n_features, n_atoms), the final codes of all samples, and
-    the full-data objective after every round (batch) or every round on its batch (minibatch).
+    dictionary (batches: a fresh permutation of the rows per epoch, cut into consecutive
+    batches, as scikit-learn does). Returns the dictionary (n_features, n_atoms), the final codes
+    of all samples, and the full-data objective after every round (batch) or every round on its batch (minibatch).
     `progress`, if given, is called as `progress(round, objective)` between rounds (host side).
     `tol` is FISTA's relative duality-gap tolerance for the codes of each round. With
     `method='minibatch'` and `return_codes=False` the final coding of all samples is skipped
@@ -122,8 +138,11 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     chunk = n_iter if progress is None else max(1, min(n_iter, 10))
     while done < n_iter:  # jitted scans of `chunk` rounds; progress between them (host side)
         m = min(chunk, n_iter - done)
-        carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), k_batches, done, m,
-                             method == "batch", batch_size, fista_iter, jnp.asarray(tol, X.dtype))
+        its = np.arange(done, done + m)
+        idx = (jnp.zeros((m, 1), jnp.int32) if method == "batch"
+               else _batches(k_batches, n, batch_size, its))
+        carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), jnp.asarray(its), idx,
+                             method == "batch", fista_iter, jnp.asarray(tol, X.dtype))
         history.extend(np.asarray(obj).tolist())
         done += m
         if progress is not None:
