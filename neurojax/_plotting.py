@@ -58,6 +58,7 @@ def atom_grid(ax, atoms, title: str, *, scores=None, score_label: str = "", cmap
     (n,), each tile gets a frame coloured by its score (colour bar labelled `score_label`)."""
     import matplotlib.cm as cm
     import matplotlib.colors as mcolors
+    from matplotlib.patches import Rectangle
 
     a = np.asarray(atoms, float)
     n, h, w = a.shape
@@ -76,13 +77,7 @@ def atom_grid(ax, atoms, title: str, *, scores=None, score_label: str = "", cmap
         mapper = cm.ScalarMappable(norm=norm, cmap=cmap)
         for i in range(n):
             r, c = divmod(i, cols)
-            ax.add_patch(_frame(c * (w + 1) + 0.5, r * (h + 1) + 0.5, w, h,
-                                              mapper.to_rgba(s[i])))
+            ax.add_patch(Rectangle((c * (w + 1) + 0.5, r * (h + 1) + 0.5), w, h, fill=False,
+                                   edgecolor=mapper.to_rgba(s[i]), linewidth=2))
         ax.figure.colorbar(mapper, ax=ax, fraction=0.046, label=score_label)
 
-
-def _frame(x, y, w, h, color):
-    """An unfilled rectangle patch (a tile frame for `atom_grid`)."""
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, fill=False, edgecolor=color, linewidth=2)

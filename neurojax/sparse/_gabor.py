@@ -73,12 +73,12 @@ def _starts(atom, key, n_starts, pad):
     s0 = jnp.log(jnp.asarray(min(h, w) / 4, dt))
     amp = 2 * jnp.max(jnp.abs(atom))
     first = jnp.stack([cx, cy, th0, s0, s0, f0, 0.0, amp, 0.0]).astype(dt)
-    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+    k1, k2, k3, k4, k5, k6 = jax.random.split(key, 6)
     m = n_starts - 1
     u = lambda k, lo, hi: jax.random.uniform(k, (m,), dt, lo, hi)  # noqa: E731
     rest = jnp.stack([
         cx + u(k1, -1.0, 1.0), cy + u(k2, -1.0, 1.0), u(k3, 0.0, jnp.pi),
-        s0 + u(k4, -0.7, 0.7), s0 + u(k4, -0.7, 0.7)[::-1], u(k5, 0.02, 0.4),
+        s0 + u(k4, -0.7, 0.7), s0 + u(k5, -0.7, 0.7), u(k6, 0.02, 0.4),
         jnp.linspace(0, 2 * jnp.pi, m, endpoint=False, dtype=dt), jnp.full((m,), amp, dt),
         jnp.zeros((m,), dt)], axis=1)
     # The spectral start again with other phases: the phase is the parameter LM most often misses.

@@ -90,14 +90,13 @@ def _gap(D, X, A, alpha, nonneg):
 
 
 @functools.partial(jax.jit, static_argnames=("momentum", "nonneg", "max_iter", "check_every",
-                                             "factored", "adaptive"))
-def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, factored,
-           adaptive=True):
+                                             "factored"))
+def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, factored):
     n = X.shape[0]
     XD = X @ D
     G = None if factored else D.T @ D
     s_min = 1.0 / L
-    s_max = s_min * (_MAX_STEP_GROWTH if adaptive else 1.0)
+    s_max = s_min * _MAX_STEP_GROWTH
 
     # The "image" of codes a is D a (factored: data space) or Gᵀa (Gram form: code space); it is
     # linear, so the image of the momentum point is a combination of two known images: one
@@ -119,16 +118,13 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
         g = grad(IY, Xi, XDi)
         A_new = prox(Y - s[:, None] * g, s)
         IA_new = image(A_new)
-        if adaptive:
-            # Beck & Teboulle's sufficient-decrease test f(a) <= f(y) + <g, d> + |d|^2 / 2s. For
-            # the quadratic f it is exactly |D d|^2 <= |d|^2 / s, d = a - y, evaluated from the
-            # images without the cancellation of f(a) - f(y); s = 1/L always passes.
-            d = A_new - Y
-            dI = IA_new - IY
-            curv = jnp.sum(dI**2, 1) if factored else jnp.sum(d * dI, 1)
-            acc = active & ((curv * s <= jnp.sum(d**2, 1)) | (s <= s_min))
-        else:
-            acc = active
+        # Beck & Teboulle's sufficient-decrease test f(a) <= f(y) + <g, d> + |d|^2 / 2s. For the
+        # quadratic f it is exactly |D d|^2 <= |d|^2 / s, d = a - y, evaluated from the images
+        # without the cancellation of f(a) - f(y); s = 1/L always passes.
+        d = A_new - Y
+        dI = IA_new - IY
+        curv = jnp.sum(dI**2, 1) if factored else jnp.sum(d * dI, 1)
+        acc = active & ((curv * s <= jnp.sum(d**2, 1)) | (s <= s_min))
         if momentum:  # adaptive restart (O'Donoghue & Candès): reset when momentum points uphill
             restart = jnp.sum((Y - A_new) * (A_new - A), axis=1) > 0
             t0 = jnp.where(restart, 1.0, t)
@@ -141,12 +137,12 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
         keep = acc[:, None]
         A, IA = jnp.where(keep, A_new, A), jnp.where(keep, IA_new, IA)
         Y, IY = jnp.where(keep, Y_new, Y), jnp.where(keep, IY_new, IY)
-        if adaptive:  # grow the step after a success, halve it after a failure
-            s = jnp.where(acc, jnp.minimum(s * 1.25, s_max),
-                          jnp.where(active, jnp.maximum(0.5 * s, s_min), s))
+        # grow the step after a success, halve it after a failure
+        s = jnp.where(acc, jnp.minimum(s * 1.25, s_max),
+                      jnp.where(active, jnp.maximum(0.5 * s, s_min), s))
         return A, Y, jnp.where(acc, t_new, t), s, IA, IY, active
 
-    # Compaction: every block works on the smallest bucket (n, n/2, n/4, ... >= 64 rows) that
+    # Compaction: every block works on the smallest bucket (n, n/2, n/4, ... >= _MIN_BUCKET) that
     # holds all still-active samples, gathered to the front by `order`; converged samples cost
     # nothing once the active count has halved. Large buckets run `_CHUNK` rows at a time through
     # all `check_every` iterations, so their arrays stay in cache (on a CPU the elementwise work
