@@ -75,6 +75,13 @@ def test_penalty_sweep_equals_a_python_loop(x64):
     np.testing.assert_allclose(sweep["rho_before"], loop_before, rtol=1e-10)
     np.testing.assert_allclose(sweep["rho_after"], loop_after, rtol=1e-10)
     assert sweep["rho_before"][0] > sweep["rho_before"][-1]  # a larger penalty, a smaller K
+    # several profiles at once: phase 2 shared, phase 3 per profile, same numbers
+    xl = nim.attenuate(x, nim.hearing_loss("low", 8))
+    both = nim.penalty_sweep(m, x, jnp.stack([xa, xl]), lam, **kw)
+    low = nim.penalty_sweep(m, x, xl, lam, **kw)
+    np.testing.assert_allclose(both["rho_before"], sweep["rho_before"], rtol=1e-12)
+    np.testing.assert_allclose(both["rho_after"], [sweep["rho_after"], low["rho_after"]],
+                               rtol=1e-12)
     with pytest.raises(ValueError, match="penalties"):
         nim.penalty_sweep(m, x, xa, [-1.0], **kw)
 

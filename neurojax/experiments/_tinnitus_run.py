@@ -8,13 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _plotting as plot, infomax as nim
-from .tinnitus import TinnitusConfig, run_protocol
+from .tinnitus import TinnitusConfig, run_protocol, take
 
 SCALES = np.linspace(0.0, 4.0, 17)
-
-
-def _take(models, i):
-    return jax.tree.map(lambda v: v[i], models)
 
 
 def _output_channels(gain, n_out):
@@ -35,16 +31,18 @@ def measures(run: dict, config: TinnitusConfig, *, key, sweep_steps=None) -> dic
     lam = (np.geomspace(config.rec_l2 / 16, config.rec_l2 * 2, 8) if config.penalties is None
            else np.asarray(config.penalties, float))
     s_norm, s_att = sweep_steps or (config.steps_K, config.steps_attenuated)
+    # one sweep for all profiles: phase 2 once per λ_K, phase 3 per profile and λ_K
+    sweeps = nim.penalty_sweep(run["models"][1], x, run["data_attenuated"], lam, key=key,
+                               steps_normal=s_norm, steps_attenuated=s_att,
+                               batch_size=config.batch_size, ff_eta=config.ff_eta,
+                               rec_eta=config.rec_eta, ff_l1=config.ff_l1,
+                               learn_W=config.learn_W_attenuated)
     for i, name in enumerate(run["profiles"]):
-        m = _take(m3, i)
+        m = take(m3, i)
         after = np.asarray(nim.silence_response(m))
         lost = _output_channels(gains[i], config.n_out) < 0.5
         audio_after = np.asarray(nim.audiogram(m, gain=gains[i]))
-        sweep = nim.penalty_sweep(run["models"][1], x, run["data_attenuated"][i], lam, key=key,
-                                  steps_normal=s_norm, steps_attenuated=s_att,
-                                  batch_size=config.batch_size, ff_eta=config.ff_eta,
-                                  rec_eta=config.rec_eta, ff_l1=config.ff_l1,
-                                  learn_W=config.learn_W_attenuated)
+        sweep = sweeps | {"rho_after": sweeps["rho_after"][i]}
         res["profiles"][name] = {
             "gain": np.asarray(gains[i]), "silence_after": after,
             "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run["data_attenuated"][i][:500]),
@@ -84,7 +82,7 @@ def _figures(out, run, meas, config):
     figs = []
     fig, ax = plot.figure(3, 2, size=3.6)
     for p, (ph, label) in enumerate(((1, "W only"), (2, "K only"), (3, "K, attenuated"))):
-        m = run["models"][ph] if ph < 3 else _take(run["models"][3], 0)
+        m = run["models"][ph] if ph < 3 else take(run["models"][3], 0)
         plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False)
         plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}")
     figs.append(plot.save(fig, Path(out) / "tinnitus_weights.png").name)

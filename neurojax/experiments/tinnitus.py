@@ -120,17 +120,24 @@ def _stack(tree, n):
     return jax.tree.map(lambda v: jnp.broadcast_to(v, (n,) + v.shape), tree)
 
 
+def take(tree, i):
+    """Entry `i` of a PyTree stacked over a leading (profile) axis."""
+    return jax.tree.map(lambda v: v[i], tree)
+
+
 class _Checkpoint:
     """`state.eqx` (models and optimizer states, `eqx.tree_serialise_leaves`) + `state.json`
-    (config, profiles, phase, step, history)."""
+    (config, profiles, phase, step, history), plus the end-of-phase models; `directory=None`
+    keeps nothing."""
 
     def __init__(self, directory):
         self.dir = None if directory is None else Path(directory)
+        if self.dir is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
 
     def save(self, meta, models, states):
         if self.dir is None:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
         eqx.tree_serialise_leaves(self.dir / "state.tmp.eqx", (models, states))
         (self.dir / "state.tmp.json").write_text(json.dumps(meta))
         (self.dir / "state.tmp.eqx").replace(self.dir / "state.eqx")  # atomic: never half-written
@@ -143,6 +150,20 @@ class _Checkpoint:
 
     def load_arrays(self, like):
         return eqx.tree_deserialise_leaves(self.dir / "state.eqx", like)
+
+    def save_snapshot(self, phase, model):
+        """The model(s) at the end of `phase` (`phase<k>.eqx`), kept for the measures."""
+        if self.dir is not None:
+            eqx.tree_serialise_leaves(self.dir / f"phase{phase}.eqx", model)
+
+    def load_snapshots(self, model, n_profiles):
+        out = {0: model}
+        for phase in PHASES:
+            path = self.dir / f"phase{phase}.eqx"
+            if path.exists():
+                like = _stack(model, n_profiles) if phase == 3 else model
+                out[phase] = eqx.tree_deserialise_leaves(path, like)
+        return out
 
 
 def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_dir=None,
@@ -185,7 +206,7 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
         n = P if phase_saved == 3 else 1
         like_states = config.optimizer(phase_saved).init(eqx.filter(model, eqx.is_array))
         models, states = ckpt.load_arrays((_stack(model, n), _stack(like_states, n)))
-        snapshots = _load_snapshots(ckpt, model, P)
+        snapshots = ckpt.load_snapshots(model, P)
     done_total = 0
     for phase in PHASES:
         if phase < meta["phase"]:
@@ -194,9 +215,9 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
         opt = config.optimizer(phase)
         if meta["step"] == 0:  # entering the phase: new optimizer state; phase 3 fans out
             if phase == 3:
-                models = _stack(jax.tree.map(lambda v: v[0], models), P)
-            one = jax.tree.map(lambda v: v[0], models)
-            states = _stack(opt.init(eqx.filter(one, eqx.is_array)), P if phase == 3 else 1)
+                models = _stack(take(models, 0), P)
+            states = _stack(opt.init(eqx.filter(take(models, 0), eqx.is_array)),
+                            P if phase == 3 else 1)
         xs = data_att if phase == 3 else data[None]
         pkey = jax.random.fold_in(key, phase)
         total = config.steps(phase)
@@ -222,25 +243,10 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
                 progress(phase, lo, total, float(np.mean(out["objective"][..., -1])), rhos)
             if lo % config.checkpoint_every == 0 and lo < total:
                 ckpt.save(meta, models, states)
-        snapshots[phase] = models if phase == 3 else jax.tree.map(lambda v: v[0], models)
+        snapshots[phase] = models if phase == 3 else take(models, 0)
         meta["phase"], meta["step"] = phase + 1, 0
-        _save_snapshot(ckpt, phase, snapshots[phase])
+        ckpt.save_snapshot(phase, snapshots[phase])
         ckpt.save(meta, models, states)
     return {"interrupted": False, "models": snapshots, "data": data, "data_attenuated": data_att,
             "gains": gains, "profiles": names, "history": meta["history"]}
 
-
-def _save_snapshot(ckpt, phase, model):
-    if ckpt.dir is not None:
-        ckpt.dir.mkdir(parents=True, exist_ok=True)
-        eqx.tree_serialise_leaves(ckpt.dir / f"phase{phase}.eqx", model)
-
-
-def _load_snapshots(ckpt, model, n_profiles):
-    out = {0: model}
-    for phase in PHASES:
-        path = ckpt.dir / f"phase{phase}.eqx"
-        if path.exists():
-            like = _stack(model, n_profiles) if phase == 3 else model
-            out[phase] = eqx.tree_deserialise_leaves(path, like)
-    return out

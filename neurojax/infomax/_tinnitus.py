@@ -7,6 +7,8 @@ K-penalty λ_K, as one vmapped learning computation), critical slowing down of t
 as K is scaled up, and audiograms by vmapped bisection.
 """
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -75,63 +77,51 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
 
     From `model` (after phase 1), for each λ_K: learn K for `steps_normal` steps on `data`
     (phase 2), record ρ(K); then `steps_attenuated` steps on `data_att` (phase 3, also W if
-    `learn_W`), record ρ(K). All λ_K see the same batches (`batch_indices(key, ...)`). Returns NumPy
-    arrays `penalty`, `rho_before`, `rho_after`. With a `mesh` (`neurojax.parallel.data_mesh`),
-    the λ_K axis is split over its devices (its length must be divisible by their number)."""
+    `learn_W`), record ρ(K). `data_att` may hold several hearing-loss profiles (P, n, n_in):
+    phase 2 runs once and phase 3 once per profile. All runs see the same batches
+    (`batch_indices(key, ...)`). Returns NumPy arrays `penalty` (L,), `rho_before` (L,),
+    `rho_after` (L,) or (P, L). With a `mesh` (`neurojax.parallel.data_mesh`), the λ_K axis is split
+    over its devices (its length must be divisible by their number)."""
     lam = jnp.asarray(penalties, model.W.dtype)
     if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(lam < 0)):
         raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
+    data, data_att = jnp.asarray(data), jnp.asarray(data_att)
+    one_profile = data_att.ndim == 2
+    if data_att.ndim not in (2, 3) or data_att.shape[-2:] != data.shape:
+        raise ValueError(f"`data_att` must have shape {data.shape} or (profiles, *{data.shape}), "
+                         f"got {data_att.shape}")
     n = data.shape[0]
     idx2 = batch_indices(jax.random.fold_in(key, 2), n, batch_size, range(steps_normal))
     idx3 = batch_indices(jax.random.fold_in(key, 3), n, batch_size, range(steps_attenuated))
-    fn = _sweep_fn((float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W)),
-                   tuple(sorted(solver_kwargs.items())))
-    args = (model, jnp.asarray(data), jnp.asarray(data_att), lam, idx2, idx3)
+    args = (model, data, data_att[None] if one_profile else data_att, lam, idx2, idx3)
     if mesh is not None:
-        from ..parallel import batch_sharding, put_global, replicated
+        from ..parallel import batch_sharding, put_global, replicate
 
-        rep = replicated(mesh)
-        args = jax.tree.map(lambda v: put_global(v, rep), args)
+        args = replicate(args, mesh)
         args = args[:3] + (put_global(lam, batch_sharding(mesh)),) + args[4:]
-    r_before, r_after = fn(*args)
+    r_before, r_after = _sweep(*args, float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W),
+                               tuple(sorted(solver_kwargs.items())))
     return {"penalty": np.asarray(lam), "rho_before": np.asarray(r_before),
-            "rho_after": np.asarray(r_after)}
+            "rho_after": np.asarray(r_after[0] if one_profile else r_after)}
 
 
-def _penalty_run(model, data, data_att, lam, idx2, idx3, ff_eta, rec_eta, ff_l1, learn_W,
-                 solver_kwargs):
-    def phase(m, x, idx, learn_w):
+@functools.partial(jax.jit, static_argnums=(6, 7, 8, 9, 10))
+def _sweep(model, data, data_att, lam, idx2, idx3, ff_eta, rec_eta, ff_l1, learn_W, solver_items):
+    def phase(m, x, idx, penalty, learn_w):
         # the uncached constructor: λ_K is traced here
         opt = infomax_optimizer.__wrapped__(ff_eta=ff_eta, rec_eta=rec_eta, ff_l1=ff_l1,
-                                            rec_l2=lam, learn_W=learn_w, learn_K=True)
+                                            rec_l2=penalty, learn_W=learn_w, learn_K=True)
         state = opt.init(eqx.filter(m, eqx.is_array))
-        return learn_steps(m, state, x, idx, opt, **solver_kwargs)[0]
+        return learn_steps(m, state, x, idx, opt, **dict(solver_items))[0]
 
-    m2 = phase(model, data, idx2, False)
-    m3 = phase(m2, data_att, idx3, learn_W)
-    return rho(m2.K), rho(m3.K)
-
-
-_SWEEPS = {}
-
-
-def _sweep_fn(settings, solver_items):
-    """One jitted, vmapped-over-λ function per (rates, learn_W, solver options)."""
-    if (settings, solver_items) not in _SWEEPS:
-        ff_eta, rec_eta, ff_l1, learn_W = settings
-        kw = dict(solver_items)
-
-        @jax.jit
-        def fn(model, data, data_att, lam, idx2, idx3):
-            return jax.vmap(lambda v: _penalty_run(model, data, data_att, v, idx2, idx3, ff_eta,
-                                                   rec_eta, ff_l1, learn_W, kw))(lam)
-
-        _SWEEPS[(settings, solver_items)] = fn
-    return _SWEEPS[(settings, solver_items)]
+    m2 = jax.vmap(lambda v: phase(model, data, idx2, v, False))(lam)  # phase 2, once per λ_K
+    after = jax.vmap(  # phase 3: profiles x λ_K
+        lambda x: jax.vmap(lambda m, v: rho(phase(m, x, idx3, v, learn_W).K))(m2, lam))(data_att)
+    return jax.vmap(rho)(m2.K), after
 
 
 def critical_slowing(model, scales, *, x=None, max_steps: int = 256) -> dict:
-    r"""Critical slowing down: solver steps to the fixed point for $K 	o sK$, $s$ in `scales`
+    r"""Critical slowing down: solver steps to the fixed point for $K \to sK$, $s$ in `scales`
     (vmapped), on silence (or on input `x`). Newton (`method='newton'`) and plain fixed-point
     iteration (`method='picard'`, $g \leftarrow \sigma(W\tilde x + sKg)$) steps, each capped at
     `max_steps`; `converged` flags per solver. Plain iteration slows down as $\rho(\Phi sK) \to 1$."""

@@ -52,15 +52,6 @@ def _run_chunk(model, opt_state, data, idx, optimizer, solver_items, mesh):
     return learn_steps(model, opt_state, data, idx, optimizer, mesh=mesh, **dict(solver_items))
 
 
-def _place(mesh, *trees):
-    """Replicate arrays on every device of `mesh` (multi-process safe)."""
-    from ..parallel import put_global, replicated
-
-    rep = replicated(mesh)
-    return [jax.tree.map(lambda v: put_global(v, rep) if eqx.is_array(v) else v, t)
-            for t in trees]
-
-
 def _check_data(model, data):
     data = jnp.asarray(data)
     if data.ndim != 2 or data.shape[1] != model.n_in:
@@ -99,10 +90,11 @@ def train_on_batches(
     if opt_state is None:
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     if mesh is not None:
+        from ..parallel import replicate
         from ..parallel._mesh import check_divisible
 
         check_divisible("batch size", idx.shape[1], mesh)
-        model, opt_state, data, idx = _place(mesh, model, opt_state, data, idx)
+        model, opt_state, data, idx = replicate((model, opt_state, data, idx), mesh)
     model, opt_state, out = _run_chunk(
         model, opt_state, data, idx, optimizer, tuple(sorted(solver_kwargs.items())), mesh
     )

@@ -7,5 +7,6 @@ from ._mesh import (
     batch_sharding as batch_sharding,
     data_mesh as data_mesh,
     put_global as put_global,
+    replicate as replicate,
     replicated as replicated,
 )

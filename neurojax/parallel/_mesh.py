@@ -41,3 +41,10 @@ def put_global(x, sharding: NamedSharding):
     sharding: each process supplies only its addressable shards."""
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
+
+
+def replicate(tree, mesh: Mesh):
+    """Every array leaf of `tree` replicated on all devices of `mesh` (via `put_global`)."""
+    rep = replicated(mesh)
+    return jax.tree.map(lambda v: put_global(v, rep) if isinstance(v, (jax.Array, np.ndarray))
+                        else v, tree)
