@@ -5,7 +5,7 @@ from typing import Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Complex, Float, Int
 
 from .._checks import check_choice, check_finite, check_positive_int
 from ._config import RingConfig
@@ -16,11 +16,19 @@ VARIANTS = ("full", "circulant", "single")
 
 class RingState(eqx.Module):
     """Simulation state: the last `delay+1` (or more) rate vectors (ring buffer), the weights, the
-    index of the next step."""
+    index of the next step.
+
+    The `circulant` variant runs in the Fourier domain and also carries the spectra it steps:
+    `buffer_hat` (`rfft` of every buffered rate vector) and `w_hat` (`rfft` of the kernel); its `w`
+    is `irfft(w_hat)` at the end of a run. Resuming uses the spectra, so chunked runs equal one run
+    bitwise; a state whose `w` was replaced (no longer `irfft(w_hat)`) is re-transformed from `w`.
+    `None` for the other variants."""
 
     buffer: Float[Array, "d n"]
     w: Float[Array, "..."]
     step: Int[Array, ""]
+    buffer_hat: Complex[Array, "d m"] | None = None
+    w_hat: Complex[Array, " m"] | None = None
 
 
 class RingParams(eqx.Module):
@@ -59,18 +67,15 @@ def phi(v, gain=10.0):
 def _recurrent(w, r, variant):
     if variant == "full":
         return w @ r
-    # circulant and single: (w ⊛ r)[n] = Σ_k w[(n − k) mod N] r[k], by FFT as the seed
+    # single: (w ⊛ r)[n] = Σ_k w[(n − k) mod N] r[k], by FFT as the seed
     return jnp.real(jnp.fft.ifft(jnp.fft.fft(w) * jnp.fft.fft(r)))
 
 
 def _dw(w, dx, r_del, p, variant):
     if variant == "full":  # seed `get_dw`
         return (-p.lam * w + jnp.outer(dx / p.dt, r_del)) * p.dt * p.beta
-    if variant == "single":  # seed `get_dw_prime`: presynaptic neuron 0 only
-        return (-p.lam * w + r_del[0] * (dx / p.dt)) * p.dt * p.beta
-    # seed `get_dw_prime_mean`: mean_i dx[(i+j) mod N] r_del[i], an FFT cross-correlation
-    xcorr = jnp.real(jnp.fft.ifft(jnp.conj(jnp.fft.fft(r_del)) * jnp.fft.fft(dx))) / p.N
-    return (-p.lam * w * p.dt + xcorr) * p.beta
+    # single: seed `get_dw_prime`, presynaptic neuron 0 only (circulant: `_circulant_step`)
+    return (-p.lam * w + r_del[0] * (dx / p.dt)) * p.dt * p.beta
 
 
 def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
@@ -88,79 +93,165 @@ def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
         raise ValueError(f"`buffer_len` must be >= delay + 1 = {config.delay_steps + 1}, got {d}")
     dtype = w0.dtype if jnp.issubdtype(w0.dtype, jnp.floating) else jnp.result_type(float)
     buffer = jnp.zeros((d, config.N), dtype)
-    return RingState(buffer=buffer, w=w0.astype(dtype), step=jnp.array(1, jnp.int32))
+    state = RingState(buffer=buffer, w=w0.astype(dtype), step=jnp.array(1, jnp.int32))
+    return _with_spectra(state) if variant == "circulant" else state
 
 
-def ring_step(state: RingState, p: RingParams, variant: str, stimulate: bool, plastic: bool):
-    """One Euler step of the seed's scheme; returns `(new_state, rates)`."""
-    d = state.buffer.shape[0]
-    i = state.step
-    r_prev = state.buffer[(i - 1) % d]
-    r_del = state.buffer[(i - p.delay) % d]
-    t = i * p.dt
-    theta = jnp.arange(p.N, dtype=r_prev.dtype) * (p.T / p.N)  # numpy's linspace(0, T, N, endpoint=False)
-    warm = i < p.init_steps  # the seed's warm-up: drive on, no recurrent input, no plasticity
-    drive = p.amplitude * jnp.sin(2 * jnp.pi * (t + theta) / p.T)
-    drive = jnp.where(warm | stimulate, drive, 0.0)
-    rec = jnp.where(warm, 0.0, _recurrent(state.w, r_del, variant))
+def _with_spectra(state: RingState) -> RingState:
+    """The circulant variant's Fourier-domain state: keep `state`'s spectra when they belong to its
+    `w` (bitwise resume), otherwise (new state, or `w` replaced by the user) transform `w`, `buffer`.
+    Works on one state or a stack of them (leading axis)."""
+    n = state.buffer.shape[-1]
+    if state.w_hat is None or state.buffer_hat is None:
+        return eqx.tree_at(lambda s: (s.buffer_hat, s.w_hat), state,
+                           (jnp.fft.rfft(state.buffer), jnp.fft.rfft(state.w)),
+                           is_leaf=lambda x: x is None)
+    same = jnp.all(jnp.fft.irfft(state.w_hat, n=n) == state.w, axis=-1, keepdims=True)
+    return eqx.tree_at(lambda s: s.w_hat, state,
+                       jnp.where(same, state.w_hat, jnp.fft.rfft(state.w)))
+
+
+def _real_weights(state: RingState) -> RingState:
+    """`state` with `w` brought up to date from the circulant variant's spectrum (no-op otherwise)."""
+    if state.w_hat is None:
+        return state
+    return eqx.tree_at(lambda s: s.w, state, jnp.fft.irfft(state.w_hat, n=state.buffer.shape[-1]))
+
+
+def _drive(i, p: RingParams, dtype):
+    r"""$A\sin(2\pi(t_i + \theta_n)/T)$ as $A(\sin a_i\cos b_n + \cos a_i\sin b_n)$: two scalar
+    sines per step instead of N (θ is numpy's `linspace(0, T, N, endpoint=False)`, as the seed)."""
+    b = 2 * jnp.pi * jnp.arange(p.N, dtype=dtype) / p.N
+    a = 2 * jnp.pi * (i * p.dt) / p.T
+    return p.amplitude * (jnp.sin(a) * jnp.cos(b) + jnp.cos(a) * jnp.sin(b))
+
+
+def _rates(r_prev, rec, i, p, stimulate, warm):
+    drive = jnp.where(warm | stimulate, _drive(i, p, r_prev.dtype), 0.0)
     dx = (-r_prev + phi(drive + rec, p.gain)) * p.dt * p.alpha
-    r = r_prev + dx
-    w = state.w
+    return r_prev + dx, dx
+
+
+def _circulant_update(w_hat, r_del_hat, r_prev_hat, r_prev, i, p, stimulate, plastic):
+    r"""One configuration's circulant step in the Fourier domain (one `rfft`, one `irfft`).
+
+    Input $\mathcal F^{-1}(\hat w\,\hat r_{i-d})$; rule $\hat w \mathrel{+}= \beta(-\lambda\,dt\,\hat w
+    + \overline{\hat r_{i-d}}\,(\hat r_i - \hat r_{i-1})/N)$ — the seed's translation-averaged
+    update (`get_dw_prime_mean`) as a product of spectra."""
+    warm = i < p.init_steps
+    rec = jnp.where(warm, 0.0, jnp.fft.irfft(w_hat * r_del_hat, n=p.N))
+    r, _ = _rates(r_prev, rec, i, p, stimulate, warm)
+    r_hat = jnp.fft.rfft(r)
+    if plastic:
+        xcorr = jnp.conj(r_del_hat) * (r_hat - r_prev_hat) / p.N
+        w_hat = jnp.where(warm, w_hat, w_hat + (-p.lam * p.dt * w_hat + xcorr) * p.beta)
+    return r, r_hat, w_hat
+
+
+def _real_update(w, r_del, r_prev, i, p, variant, stimulate, plastic):
+    """One configuration's `full` or `single` step in real space."""
+    warm = i < p.init_steps  # the seed's warm-up: drive on, no recurrent input, no plasticity
+    rec = jnp.where(warm, 0.0, _recurrent(w, r_del, variant))
+    r, dx = _rates(r_prev, rec, i, p, stimulate, warm)
     if plastic:
         w = jnp.where(warm, w, w + _dw(w, dx, r_del, p, variant))
-    return RingState(buffer=state.buffer.at[i % d].set(r), w=w, step=i + 1), r
+    return r, w
+
+
+def _row(buffer, index):
+    """`buffer[b, index[b]]` for every configuration b."""
+    return jax.vmap(lambda buf, k: jax.lax.dynamic_index_in_dim(buf, k, 0, keepdims=False))(
+        buffer, index)
+
+
+def _open(state, p, variant):
+    """The scan carry: the state and the rows the next step reads (`r_{i-d}`, `r_{i-1}`, and for
+    circulant the spectrum of `r_{i-1}`). Carrying them — the delayed row read right after the
+    buffers are written — keeps every buffer read after its in-place update: XLA never copies it."""
+    d, i = state.buffer.shape[1], state.step
+    r_prev = jax.lax.dynamic_index_in_dim(state.buffer, (i - 1) % d, 1, False)
+    if variant == "circulant":
+        return state, (_row(state.buffer_hat, (i - p.delay) % d), r_prev,
+                       jax.lax.dynamic_index_in_dim(state.buffer_hat, (i - 1) % d, 1, False))
+    return state, (_row(state.buffer, (i - p.delay) % d), r_prev)
+
+
+def ring_step(carry, p: RingParams, variant: str, stimulate: bool, plastic: bool):
+    """One Euler step of the seed's scheme for a stack of configurations (leading axis of the state
+    and of `p`, one shared step counter); returns `(new_carry, rates)`, see `_open`."""
+    state, rows = carry
+    d, i = state.buffer.shape[1], state.step
+    at = (jnp.zeros_like(i), i % d, jnp.zeros_like(i))
+    if variant == "circulant":
+        r, r_hat, w_hat = jax.vmap(
+            lambda w_hat, rd, r0, rp, pp: _circulant_update(w_hat, rd, rp, r0, i, pp, stimulate,
+                                                            plastic))(state.w_hat, *rows, p)
+        buffer_hat = jax.lax.dynamic_update_slice(state.buffer_hat, r_hat[:, None], at)
+        state = RingState(buffer=jax.lax.dynamic_update_slice(state.buffer, r[:, None], at),
+                          w=state.w, step=i + 1, buffer_hat=buffer_hat, w_hat=w_hat)
+        return (state, (_row(buffer_hat, (i + 1 - p.delay) % d), r, r_hat)), r
+    r, w = jax.vmap(lambda w, rd, r0, pp: _real_update(w, rd, r0, i, pp, variant, stimulate,
+                                                       plastic))(state.w, *rows, p)
+    buffer = jax.lax.dynamic_update_slice(state.buffer, r[:, None], at)
+    state = RingState(buffer=buffer, w=w, step=i + 1)
+    return (state, (_row(buffer, (i + 1 - p.delay) % d), r)), r
 
 
 def run_steps(state, p, n_steps, variant, stimulate, plastic, record_every):
-    """`n_steps` steps as nested scans; records the rates after every `record_every`-th step."""
+    """`n_steps` steps as nested scans; records the rates (stack, N) after every
+    `record_every`-th step, with the time axis first."""
 
-    def step(s, _):
-        return ring_step(s, p, variant, stimulate, plastic)
+    def step(c, _):
+        return ring_step(c, p, variant, stimulate, plastic)
 
-    def block(st, _):
-        st, rs = jax.lax.scan(step, st, None, length=record_every)
-        return st, rs[-1]
+    def block(c, _):
+        c, rs = jax.lax.scan(step, c, None, length=record_every)
+        return c, rs[-1]
 
     n_blocks, rest = divmod(n_steps, record_every)
-    state, rec = jax.lax.scan(block, state, None, length=n_blocks)
+    carry, rec = jax.lax.scan(block, _open(state, p, variant), None, length=n_blocks)
     if rest:
-        state, _ = jax.lax.scan(lambda s, _: (step(s, None)[0], None), state, None, length=rest)
-    return state, rec
+        carry, _ = jax.lax.scan(lambda c, _: (step(c, None)[0], None), carry, None, length=rest)
+    return carry[0], rec
 
 
 def run_with_weights(state, p, n_steps, variant, stimulate, plastic, record_every, weights_every):
     """As `run_steps`, and also the weights after every `weights_every`-th step (a multiple of
-    `record_every`, or None for no weight record)."""
+    `record_every`, or None for no weight record). Time axes first."""
+    if variant == "circulant":
+        state = _with_spectra(state)
     if weights_every is None:
         state, rec = run_steps(state, p, n_steps, variant, stimulate, plastic, record_every)
-        return state, rec, None
+        return _real_weights(state), rec, None
 
     def outer(st, _):
         st, rec = run_steps(st, p, weights_every, variant, stimulate, plastic, record_every)
-        return st, (rec, st.w)
+        return st, (rec, _real_weights(st).w)
 
     n_outer, rest = divmod(n_steps, weights_every)
     state, (rec, ws) = jax.lax.scan(outer, state, None, length=n_outer)
-    rec = rec.reshape(-1, rec.shape[-1])
+    rec = rec.reshape(-1, *rec.shape[2:])
     if rest:
         state, tail = run_steps(state, p, rest, variant, stimulate, plastic, record_every)
         rec = jnp.concatenate([rec, tail])
-    return state, rec, ws
+    return _real_weights(state), rec, ws
 
 
 @eqx.filter_jit
 def run_batch(states, params, n_steps, variant, stimulate, plastic, record_every, weights_every):
-    """`run_with_weights` vmapped over a leading configuration axis of `states` and `params`.
+    """`run_with_weights` for a stack of configurations (leading axis of `states` and `params`).
 
-    A single run goes through here too (batch of one): XLA vectorises the batched program
-    differently from the unbatched one (the drive's `sin` differs in the last bit, which the steep
-    φ amplifies to ~1e-12), so sharing the path makes a sweep equal separate runs to the bit."""
-
-    def one(s, p):
-        return run_with_weights(s, p, n_steps, variant, stimulate, plastic, record_every,
-                                weights_every)
-
-    return jax.vmap(one)(states, params)
+    All configurations are at the same step (`states.step[0]` is used): the time loop is outside
+    the configuration axis, so the ring buffers are updated in place (a `vmap`-ed update would be a
+    scatter, which XLA implemented by copying the buffers every step). A single run goes through
+    here too, as a stack of one, so a sweep and separate runs share one program."""
+    B = states.step.shape[0]
+    states = eqx.tree_at(lambda s: s.step, states, states.step[0])
+    states, rec, ws = run_with_weights(states, params, n_steps, variant, stimulate, plastic,
+                                       record_every, weights_every)
+    states = eqx.tree_at(lambda s: s.step, states, jnp.broadcast_to(states.step, (B,)))
+    rec = jnp.swapaxes(rec, 0, 1)
+    return states, rec, None if ws is None else jnp.swapaxes(ws, 0, 1)
 
 
 def check_run_args(config, n_steps, periods, record_every, weights_every):
