@@ -22,7 +22,7 @@ class RingState(eqx.Module):
     `buffer_hat` (`rfft` of every buffered rate vector) and `w_hat` (`rfft` of the kernel); its `w`
     is `irfft(w_hat)` at the end of a run. Resuming uses the spectra, so chunked runs equal one run
     bitwise; a state whose `w` was replaced (no longer `irfft(w_hat)`) is re-transformed from `w`.
-    `None` for the other variants."""
+    `None` for the other variants and before a circulant state's first run."""
 
     buffer: Float[Array, "d n"]
     w: Float[Array, "..."]
@@ -74,7 +74,7 @@ def _recurrent(w, r, variant):
 def _dw(w, dx, r_del, p, variant):
     if variant == "full":  # seed `get_dw`
         return (-p.lam * w + jnp.outer(dx / p.dt, r_del)) * p.dt * p.beta
-    # single: seed `get_dw_prime`, presynaptic neuron 0 only (circulant: `_circulant_step`)
+    # single: seed `get_dw_prime`, presynaptic neuron 0 only (circulant: `_circulant_update`)
     return (-p.lam * w + r_del[0] * (dx / p.dt)) * p.dt * p.beta
 
 
@@ -93,8 +93,7 @@ def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
         raise ValueError(f"`buffer_len` must be >= delay + 1 = {config.delay_steps + 1}, got {d}")
     dtype = w0.dtype if jnp.issubdtype(w0.dtype, jnp.floating) else jnp.result_type(float)
     buffer = jnp.zeros((d, config.N), dtype)
-    state = RingState(buffer=buffer, w=w0.astype(dtype), step=jnp.array(1, jnp.int32))
-    return _with_spectra(state) if variant == "circulant" else state
+    return RingState(buffer=buffer, w=w0.astype(dtype), step=jnp.array(1, jnp.int32))
 
 
 def _with_spectra(state: RingState) -> RingState:
@@ -132,12 +131,14 @@ def _rates(r_prev, rec, i, p, stimulate, warm):
     return r_prev + dx, dx
 
 
-def _circulant_update(w_hat, r_del_hat, r_prev_hat, r_prev, i, p, stimulate, plastic):
+def _circulant_update(w_hat, rows, i, p, stimulate, plastic):
     r"""One configuration's circulant step in the Fourier domain (one `rfft`, one `irfft`).
 
     Input $\mathcal F^{-1}(\hat w\,\hat r_{i-d})$; rule $\hat w \mathrel{+}= \beta(-\lambda\,dt\,\hat w
     + \overline{\hat r_{i-d}}\,(\hat r_i - \hat r_{i-1})/N)$ — the seed's translation-averaged
-    update (`get_dw_prime_mean`) as a product of spectra."""
+    update (`get_dw_prime_mean`) as a product of spectra. `rows` are $(\hat r_{i-d}, r_{i-1},
+    \hat r_{i-1})$, see `_open`."""
+    r_del_hat, r_prev, r_prev_hat = rows
     warm = i < p.init_steps
     rec = jnp.where(warm, 0.0, jnp.fft.irfft(w_hat * r_del_hat, n=p.N))
     r, _ = _rates(r_prev, rec, i, p, stimulate, warm)
@@ -148,8 +149,9 @@ def _circulant_update(w_hat, r_del_hat, r_prev_hat, r_prev, i, p, stimulate, pla
     return r, r_hat, w_hat
 
 
-def _real_update(w, r_del, r_prev, i, p, variant, stimulate, plastic):
-    """One configuration's `full` or `single` step in real space."""
+def _real_update(w, rows, i, p, variant, stimulate, plastic):
+    """One configuration's `full` or `single` step in real space; `rows` are $(r_{i-d}, r_{i-1})$."""
+    r_del, r_prev = rows
     warm = i < p.init_steps  # the seed's warm-up: drive on, no recurrent input, no plasticity
     rec = jnp.where(warm, 0.0, _recurrent(w, r_del, variant))
     r, dx = _rates(r_prev, rec, i, p, stimulate, warm)
@@ -184,14 +186,14 @@ def ring_step(carry, p: RingParams, variant: str, stimulate: bool, plastic: bool
     at = (jnp.zeros_like(i), i % d, jnp.zeros_like(i))
     if variant == "circulant":
         r, r_hat, w_hat = jax.vmap(
-            lambda w_hat, rd, r0, rp, pp: _circulant_update(w_hat, rd, rp, r0, i, pp, stimulate,
-                                                            plastic))(state.w_hat, *rows, p)
+            lambda w_hat, rw, pp: _circulant_update(w_hat, rw, i, pp, stimulate, plastic))(
+                state.w_hat, rows, p)
         buffer_hat = jax.lax.dynamic_update_slice(state.buffer_hat, r_hat[:, None], at)
         state = RingState(buffer=jax.lax.dynamic_update_slice(state.buffer, r[:, None], at),
                           w=state.w, step=i + 1, buffer_hat=buffer_hat, w_hat=w_hat)
         return (state, (_row(buffer_hat, (i + 1 - p.delay) % d), r, r_hat)), r
-    r, w = jax.vmap(lambda w, rd, r0, pp: _real_update(w, rd, r0, i, pp, variant, stimulate,
-                                                       plastic))(state.w, *rows, p)
+    r, w = jax.vmap(lambda w, rw, pp: _real_update(w, rw, i, pp, variant, stimulate, plastic))(
+        state.w, rows, p)
     buffer = jax.lax.dynamic_update_slice(state.buffer, r[:, None], at)
     state = RingState(buffer=buffer, w=w, step=i + 1)
     return (state, (_row(buffer, (i + 1 - p.delay) % d), r)), r
