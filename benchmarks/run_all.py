@@ -66,7 +66,11 @@ def main():
     p.add_argument("--collect", action="store_true",
                    help="run nothing: rebuild today's report from the per-benchmark results and "
                    "the scaling rows of today's previous report")
+    p.add_argument("--only", default="",
+                   help="comma-separated names (of BENCHES, or 'scaling') to run; the others are "
+                   "collected from today's results")
     a = p.parse_args()
+    only = {n for n in a.only.split(",") if n}
     sys.path.insert(0, str(HERE))
     from _timing import device_name
 
@@ -76,13 +80,13 @@ def main():
     report = {"environment": environment(), "benchmarks": {}}
     for name in BENCHES:
         ok = True
-        if not a.collect:
+        if not a.collect and (not only or name in only):
             cmd = [sys.executable, str(HERE / f"bench_{name}.py")] + (["--quick"] if a.quick else [])
             ok = _run(cmd).returncode == 0
         path = RESULTS / f"{name}-{dev}-{today}.json"
         if ok and path.exists():
             report["benchmarks"][name] = json.loads(path.read_text())
-    if a.collect:
+    if a.collect or (only and "scaling" not in only):
         old = json.loads((RESULTS / f"{dev}-{today}.json").read_text())["scaling_infomax_40x400_f64"]
         rows, seed = old["rows"], old["seed_step_s_b16"]
     else:

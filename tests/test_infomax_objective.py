@@ -69,3 +69,34 @@ def test_unknown_solver_setting_is_an_error():
         nim.objective(m, jnp.ones(4), throw=True)
     with pytest.raises(ValueError, match="`method`"):
         nim.infomax_grads(m, jnp.ones((2, 4)), method="bisection")
+
+
+def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
+    ref = demo_run()
+    xs = jnp.asarray(ref["x"][:, :8].T)
+    small = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
+    big = nim.RecurrentInfoMax(small.W, 10 * small.K)  # bound > 0.2 but rho(Phi K) < 1
+    for m, picks_neumann in ((small, True), (big, False)):
+        roots = nim.batch_roots(m, xs)[0]
+        assert (float(nim.neumann_contraction(m.K, roots)) <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
+        out = {ls: nim.objective_and_grads(m, xs, linear_solver=ls) for ls in ("auto", "lu", "neumann")}
+        assert bool(out["auto"][2]["neumann"]) == picks_neumann
+        assert not bool(out["lu"][2]["neumann"]) and bool(out["neumann"][2]["neumann"])
+        for ls in ("auto", "neumann"):
+            assert bool(out[ls][2]["all_converged"])
+            assert max_rel(out[ls][0], out["lu"][0]) <= 1e-12
+            assert max_rel(out[ls][1].W, out["lu"][1].W) <= 1e-10
+            assert max_rel(out[ls][1].K, out["lu"][1].K) <= 1e-10
+
+
+def test_neumann_path_reports_divergence(x64):
+    m = nim.RecurrentInfoMax.tonotopic(8, 16)
+    K = 6.0 * jax.random.normal(jax.random.key(0), (16, 16)) / 4 * (1 - jnp.eye(16))
+    m = nim.RecurrentInfoMax(m.W, K)
+    xs = jnp.asarray(nim.tones(jax.random.key(1), 8, 4))
+    roots = nim.batch_roots(m, xs)
+    assert bool(jnp.all(roots[2]))  # the equilibria themselves converge (Newton)
+    assert bool(nim.objective_and_grads(m, xs, linear_solver="lu")[2]["all_converged"])
+    assert not bool(nim.objective_and_grads(m, xs, linear_solver="neumann")[2]["all_converged"])
+    with pytest.raises(ValueError, match="`linear_solver`"):
+        nim.objective_and_grads(m, xs, linear_solver="cg")

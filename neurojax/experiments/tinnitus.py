@@ -111,8 +111,9 @@ def profiles_of(profile) -> list:
 
 @eqx.filter_jit
 def _learn(models, states, xs, idx, optimizer):
-    """`learn_steps` vmapped over a leading profile axis (models, optimizer states, data)."""
-    run = lambda m, s, x: nim.learn_steps(m, s, x, idx, optimizer)  # noqa: E731
+    """`learn_steps` vmapped over a leading profile axis (models, optimizer states, data); LU solves
+    (an "auto" choice would be a cond batched over profiles, running both paths)."""
+    run = lambda m, s, x: nim.learn_steps(m, s, x, idx, optimizer, linear_solver="lu")  # noqa: E731
     return jax.vmap(run)(models, states, xs)
 
 

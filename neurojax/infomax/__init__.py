@@ -14,7 +14,9 @@ from ._learning import (
 )
 from ._model import RecurrentInfoMax as RecurrentInfoMax
 from ._objective import (
+    NEUMANN_MAX_CONTRACTION as NEUMANN_MAX_CONTRACTION,
     infomax_grads as infomax_grads,
+    neumann_contraction as neumann_contraction,
     objective as objective,
     objective_and_grads as objective_and_grads,
     per_sample_grads as per_sample_grads,

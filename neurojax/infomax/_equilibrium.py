@@ -8,7 +8,6 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
-from optimistix._solver.fixed_point import _FixedPointState
 
 from .. import _linalg
 from .._checks import check_choice
@@ -36,16 +35,8 @@ def _fixed_map(g, args):
     return sigmoid(h + K @ g)
 
 
-class _FixedPointIteration(optx.FixedPointIteration):
-    """optimistix 0.1.0 starts the error state as a default-dtype scalar (float64 under x64), which
-    breaks the loop for a float32 solve with x64 enabled; start it in the iterate's dtype instead."""
-
-    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
-        return _FixedPointState(jnp.array(jnp.inf, dtype=y.dtype))
-
-
 def _picard(h, K, g0, rtol, atol, max_steps):
-    sol = optx.fixed_point(_fixed_map, _FixedPointIteration(rtol, atol), g0, (h, K),
+    sol = optx.fixed_point(_fixed_map, _linalg.FixedPointIteration(rtol, atol), g0, (h, K),
                            max_steps=max_steps, throw=False)
     return sol.value, jnp.asarray(sol.stats["num_steps"], jnp.int32), sol.result == optx.RESULTS.successful
 
@@ -106,9 +97,33 @@ def _attach_implicit_jvp(primals, tangents):
     return (g, lu, piv), (dg, jnp.zeros_like(lu), np.zeros(piv.shape, jax.dtypes.float0))
 
 
-def implicit_root(h, K, g_root):
-    """`(g, (lu, piv))`: `g_root` made differentiable in `h`, `K` by the implicit function theorem,
-    and the LU factors of I − ΦK at the root (reusable by :func:`neurojax._linalg.solve`)."""
+@jax.custom_jvp
+def _attach_implicit_neumann(h, K, g):
+    """Identity on the root `g`; JVP dg = (I − ΦK)⁻¹ Φ (dh + dK g) by :func:`_linalg.neumann_solve`
+    (no factorisation; valid while ρ(ΦK) < 1)."""
+    return g
+
+
+@_attach_implicit_neumann.defjvp
+def _attach_implicit_neumann_jvp(primals, tangents):
+    h, K, g = primals
+    dh, dK, _ = tangents
+    _, gp, _ = sigmoid_derivatives(h + K @ g)
+    dg, _ = _linalg.neumann_solve(lambda v: v - gp * (K @ v), gp * (dh + dK @ g))
+    return g, dg
+
+
+LINEAR_SOLVERS = ("lu", "neumann")
+
+
+def implicit_root(h, K, g_root, linear_solver: str = "lu"):
+    """`(g, factors)`: `g_root` made differentiable in `h`, `K` by the implicit function theorem.
+
+    With `linear_solver="lu"`, `factors` are the LU factors of I − ΦK at the root (reusable by
+    :func:`neurojax._linalg.solve`); with `"neumann"` the derivative solves iterate instead and
+    `factors` is None."""
+    if linear_solver == "neumann":
+        return _attach_implicit_neumann(h, K, jax.lax.stop_gradient(g_root)), None
     g, lu, piv = _attach_implicit(h, K, jax.lax.stop_gradient(g_root))
     return g, (lu, piv)
 

@@ -99,6 +99,8 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
 
         args = replicate(args, mesh)
         args = args[:3] + (put_global(lam, batch_sharding(mesh)),) + args[4:]
+    # vmapped over λ_K, an "auto" linear-solver choice would be a batched cond running both paths
+    solver_kwargs.setdefault("linear_solver", "lu")
     r_before, r_after = _sweep(*args, float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W),
                                tuple(sorted(solver_kwargs.items())))
     return {"penalty": np.asarray(lam), "rho_before": np.asarray(r_before),

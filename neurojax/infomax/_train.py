@@ -40,6 +40,7 @@ def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_k
             "dK_norm": jnp.linalg.norm(new.K - m.K),
             "fp_steps": stats["max_steps"],
             "converged": stats["all_converged"],
+            "neumann": stats["neumann"],
         }
         return (new, state), out
 
@@ -77,8 +78,10 @@ def train_on_batches(
 
     This is how the seed's own batches are replayed for parity. `optimizer` defaults to
     :func:`infomax_optimizer` (the seed's rule). Returns `(model, history)`, `history` a dict of per-step
-    NumPy arrays (`objective` before the step, `dW_norm`, `dK_norm`, `fp_steps`, `converged`) plus
-    `opt_state`.
+    NumPy arrays (`objective` before the step, `dW_norm`, `dK_norm`, `fp_steps`, `converged`,
+    `neumann`: which linear-solve path the step took) plus `opt_state`. `solver_kwargs`:
+    `linear_solver` (:func:`objective_and_grads`) and the equilibrium's `method`, `rtol`, `atol`,
+    `max_steps`.
     """
     data = _check_data(model, data)
     idx = jnp.asarray(batch_indices)
@@ -134,7 +137,8 @@ def train(
     `fold_in(key, s)` — nothing but the data set is held in memory. Steps run in jitted `lax.scan`
     chunks of `log_every`; between chunks the spectral radius $\rho(K)$ is logged and a progress bar
     advances. Returns `(model, history)`: per-step arrays `objective`, `dW_norm`, `dK_norm`,
-    `fp_steps`, `converged`; per-chunk `log_step`, `rho_K`; and the final `opt_state`.
+    `fp_steps`, `converged`, `neumann`; per-chunk `log_step`, `rho_K`; and the final `opt_state`.
+    `solver_kwargs` as :func:`train_on_batches`.
     `mesh`: split each batch over the mesh's devices (`neurojax.parallel.data_mesh()`; data
     parallel, also across processes after `neurojax.parallel.initialize`).
     """
@@ -162,7 +166,7 @@ def train(
             rho.append(spectral_radius(model.K))
             bar.update(hi - lo)
             bar.set_postfix(J=f"{hist['objective'][-1]:.3f}", rho=f"{rho[-1]:.3f}")
-    keys = ("objective", "dW_norm", "dK_norm", "fp_steps", "converged")
+    keys = ("objective", "dW_norm", "dK_norm", "fp_steps", "converged", "neumann")
     history = {k: np.concatenate([c[k] for c in chunks]) if chunks else np.zeros(0) for k in keys}
     history.update(log_step=np.asarray(log_step), rho_K=np.asarray(rho), opt_state=opt_state)
     return model, history

@@ -25,8 +25,10 @@ def sharded_objective_and_grads(model, xs, mesh, **solver_kwargs):
         value, grads, stats = objective_and_grads(m, x, **solver_kwargs)
         mean = lambda t: jax.lax.pmean(t, AXIS)  # noqa: E731
         grads = jax.tree.map(mean, grads)
+        every = lambda flag: jax.lax.pmin(flag.astype(jnp.int32), AXIS) > 0  # noqa: E731
+        # each shard picks its own linear-solve path; `neumann`: every shard took the Neumann path
         stats = {"max_steps": jax.lax.pmax(stats["max_steps"], AXIS),
-                 "all_converged": jax.lax.pmin(stats["all_converged"].astype(jnp.int32), AXIS) > 0}
+                 "all_converged": every(stats["all_converged"]), "neumann": every(stats["neumann"])}
         return mean(value), grads, stats
 
     return jax.shard_map(local, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=(P(), P(), P()),
