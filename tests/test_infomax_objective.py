@@ -72,10 +72,10 @@ def test_unknown_solver_setting_is_an_error():
 
 
 def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
-    ref = demo_run()
-    xs = jnp.asarray(ref["x"][:, :8].T)
-    small = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
-    big = nim.RecurrentInfoMax(small.W, 10 * small.K)  # bound > 0.2 but rho(Phi K) < 1
+    xs = nim.tones(jax.random.key(0), 16, 8)
+    w = nim.RecurrentInfoMax.tonotopic(16, 160).W
+    k = 2e-3 * jax.random.normal(jax.random.key(1), (160, 160)) * (1 - jnp.eye(160))
+    small, big = nim.RecurrentInfoMax(w, k), nim.RecurrentInfoMax(w, 8 * k)  # big: bound > 0.2, rho < 1
     for m, picks_neumann in ((small, True), (big, False)):
         roots = nim.batch_roots(m, xs)[0]
         assert (float(nim.neumann_contraction(m.K, roots)) <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
@@ -87,6 +87,11 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
             assert max_rel(out[ls][0], out["lu"][0]) <= 1e-12
             assert max_rel(out[ls][1].W, out["lu"][1].W) <= 1e-10
             assert max_rel(out[ls][1].K, out["lu"][1].K) <= 1e-10
+    # below NEUMANN_MIN_SIZE outputs "auto" is LU whatever the bound
+    ref = demo_run()
+    m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
+    assert m.n_out < nim.NEUMANN_MIN_SIZE
+    assert not bool(nim.objective_and_grads(m, jnp.asarray(ref["x"][:, :8].T))[2]["neumann"])
 
 
 def test_neumann_path_reports_divergence(x64):

@@ -1,6 +1,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from neurojax import _linalg
 
@@ -38,8 +39,14 @@ def test_logdet_small_and_large_paths_agree_with_numpy(x64):
         np.testing.assert_allclose(_linalg.logdet_spd(a), np.linalg.slogdet(np.asarray(a))[1], rtol=1e-11)
         np.testing.assert_allclose(jax.grad(_linalg.logdet_spd)(a), np.linalg.inv(np.asarray(a)).T,
                                    rtol=1e-8, atol=1e-12)
-    assert jnp.isnan(_linalg.logdet_spd(jnp.array([[1.0, 2.0], [2.0, 1.0]])))  # indefinite
+        for method in ("cholesky", "elimination"):
+            np.testing.assert_allclose(jax.grad(_linalg.logdet_spd)(a, method),
+                                       np.linalg.inv(np.asarray(a)).T, rtol=1e-8, atol=1e-12)
+    for method in ("auto", "cholesky", "elimination"):
+        assert jnp.isnan(_linalg.logdet_spd(jnp.array([[1.0, 2.0], [2.0, 1.0]]), method))  # indefinite
     assert jnp.isnan(_linalg.logdet_spd(jnp.zeros((2, 2))))  # singular
+    with pytest.raises(ValueError, match="`method`"):
+        _linalg.logdet_spd(jnp.eye(2), "lu")
 
 
 def test_neumann_solve_values_gradients_and_convergence_flag(x64):

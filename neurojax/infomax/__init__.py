@@ -15,6 +15,7 @@ from ._learning import (
 from ._model import RecurrentInfoMax as RecurrentInfoMax
 from ._objective import (
     NEUMANN_MAX_CONTRACTION as NEUMANN_MAX_CONTRACTION,
+    NEUMANN_MIN_SIZE as NEUMANN_MIN_SIZE,
     infomax_grads as infomax_grads,
     neumann_contraction as neumann_contraction,
     objective as objective,

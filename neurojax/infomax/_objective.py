@@ -14,6 +14,9 @@ from ._equilibrium import LINEAR_SOLVERS, EquilibriumResult, _root, batch_roots,
 # then each of its solves needs at most ~17 iterations to 1e-12, each one matrix product with K for
 # the batch, which is cheaper than one LU of I − ΦK per sample (measured at 40 -> 400 on a CPU)
 NEUMANN_MAX_CONTRACTION = 0.2
+# ... and for networks of at least this many outputs: for small ones an LU per sample is cheap and the
+# iteration's loop overhead dominates (CPU, 32 -> 64: 2.5 ms per step vs 1.6 ms with LU)
+NEUMANN_MIN_SIZE = 128
 
 
 def _resolvent_matvec(gp, K):
@@ -60,9 +63,9 @@ def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array
     return _sensitivity_and_steps(model, x, solver_kwargs)[0]
 
 
-def _log_volume(model, chi):
+def _log_volume(model, chi, logdet_method="auto"):
     gram = chi.T @ chi if model.n_out >= model.n_in else chi @ chi.T
-    return 0.5 * _linalg.logdet_spd(gram)
+    return 0.5 * _linalg.logdet_spd(gram, logdet_method)
 
 
 def _objective_aux(model, x, solver_kwargs):
@@ -114,9 +117,9 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     - `"lu"`: one LU of $A$ per sample serves all of them;
     - `"neumann"`: the iteration $x \leftarrow b + \Phi K x$, no factorisation; $K$ is shared, so
       each iteration is one matrix product for the whole batch. Needs $\rho(\Phi K) < 1$.
-    - `"auto"` (default): Neumann when :func:`neumann_contraction` of the batch is
-      ≤ `NEUMANN_MAX_CONTRACTION` (0.2; convergence guaranteed, ≤ ~17 iterations), else LU — one
-      `lax.cond` for the batch. Under an outer `jax.vmap` (e.g. over penalties) a batched condition
+    - `"auto"` (default): for `n_out` ≥ `NEUMANN_MIN_SIZE` (128), Neumann when
+      :func:`neumann_contraction` of the batch is ≤ `NEUMANN_MAX_CONTRACTION` (0.2; convergence
+      guaranteed, ≤ ~17 iterations), else LU — one `lax.cond` for the batch; smaller networks: LU. Under an outer `jax.vmap` (e.g. over penalties) a batched condition
       runs both paths; pass `"lu"` there.
 
     Both paths give the same gradients to the solve tolerance (tested at 1e-10).
@@ -129,7 +132,9 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
             # are never materialised, the reverse pass contracts over the batch directly
             def one(x, g):
                 chi, solved = _sensitivity_at(m, x, g, how)
-                return _log_volume(m, chi), solved
+                # LAPACK-free Neumann steps keep it so; the LU path has LAPACK calls anyway
+                # (measured: see `_linalg._SMALL_SPD`)
+                return _log_volume(m, chi, "elimination" if how == "neumann" else "cholesky"), solved
 
             values, solved = jax.vmap(one)(xs, roots)
             return jnp.mean(values), jnp.all(solved)
@@ -137,6 +142,8 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
         (value, solved), grads = eqx.filter_value_and_grad(mean_objective, has_aux=True)(model)
         return value, grads, solved
 
+    if linear_solver == "auto" and model.n_out < NEUMANN_MIN_SIZE:
+        linear_solver = "lu"
     if linear_solver == "auto":
         neumann = neumann_contraction(model.K, roots) <= NEUMANN_MAX_CONTRACTION
         value, grads, solved = jax.lax.cond(neumann, lambda: with_solver("neumann"),
