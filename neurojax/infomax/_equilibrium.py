@@ -74,6 +74,12 @@ def _solve_root(h, K, method, rtol, atol, max_steps):
     return g, n, ok & jnp.all(jnp.isfinite(g))
 
 
+def resolvent_matvec(gp, K):
+    """v ↦ (I − ΦK) v, Φ = diag(gp), for v of shape (n,) or (n, m), without forming I − ΦK (so
+    reverse mode never builds an n × n cotangent per sample)."""
+    return lambda v: v - gp.reshape(gp.shape + (1,) * (v.ndim - 1)) * (K @ v)
+
+
 @jax.custom_jvp
 def _attach_implicit(h, K, g):
     """Identity on the root `g` of g = σ(h + K g), plus the LU factors of A = I − ΦK at that root.
@@ -92,8 +98,7 @@ def _attach_implicit_jvp(primals, tangents):
     dh, dK, _ = tangents
     g, lu, piv = _attach_implicit(h, K, g)
     _, gp, _ = sigmoid_derivatives(h + K @ g)
-    a = jnp.eye(K.shape[0], dtype=K.dtype) - gp[:, None] * K
-    dg = _linalg.solve(a, gp * (dh + dK @ g), factors=(lu, piv))
+    dg = _linalg.solve(resolvent_matvec(gp, K), gp * (dh + dK @ g), factors=(lu, piv))
     return (g, lu, piv), (dg, jnp.zeros_like(lu), np.zeros(piv.shape, jax.dtypes.float0))
 
 
@@ -109,7 +114,7 @@ def _attach_implicit_neumann_jvp(primals, tangents):
     h, K, g = primals
     dh, dK, _ = tangents
     _, gp, _ = sigmoid_derivatives(h + K @ g)
-    dg, _ = _linalg.neumann_solve(lambda v: v - gp * (K @ v), gp * (dh + dK @ g))
+    dg, _ = _linalg.neumann_solve(resolvent_matvec(gp, K), gp * (dh + dK @ g))
     return g, dg
 
 

@@ -8,7 +8,14 @@ from jaxtyping import Array, Float
 from .. import _linalg
 from .._checks import check_choice
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import LINEAR_SOLVERS, EquilibriumResult, _root, batch_roots, implicit_root
+from ._equilibrium import (
+    LINEAR_SOLVERS,
+    EquilibriumResult,
+    _root,
+    batch_roots,
+    implicit_root,
+    resolvent_matvec,
+)
 
 # "auto" takes the Neumann path when this bound on its contraction rate holds for the whole batch:
 # then each of its solves needs at most ~17 iterations to 1e-12, each one matrix product with K for
@@ -19,18 +26,13 @@ NEUMANN_MAX_CONTRACTION = 0.2
 NEUMANN_MIN_SIZE = 128
 
 
-def _resolvent_matvec(gp, K):
-    """v ↦ (I − ΦK) v, Φ = diag(gp), for v of shape (n,) or (n, m), without forming I − ΦK."""
-    return lambda v: v - gp.reshape(gp.shape + (1,) * (v.ndim - 1)) * (K @ v)
-
-
 def _sensitivity_at(model, x, g_root, linear_solver="lu"):
     """`(χ, solved)` at a given (primal) root, differentiable in W, K, x through the implicit root:
     one LU (`"lu"`) or Neumann iterations (`"neumann"`, `solved` False if they did not converge)."""
     h = model.W @ model.augment(x)
     g, factors = implicit_root(h, model.K, g_root, linear_solver)
     _, gp, _ = sigmoid_derivatives(h + model.K @ g)
-    matvec = _resolvent_matvec(gp, model.K)
+    matvec = resolvent_matvec(gp, model.K)
     rhs = gp[:, None] * model.W[:, : model.n_in]
     if linear_solver == "neumann":
         return _linalg.neumann_solve(matvec, rhs)
@@ -119,8 +121,9 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
       each iteration is one matrix product for the whole batch. Needs $\rho(\Phi K) < 1$.
     - `"auto"` (default): for `n_out` ≥ `NEUMANN_MIN_SIZE` (128), Neumann when
       :func:`neumann_contraction` of the batch is ≤ `NEUMANN_MAX_CONTRACTION` (0.2; convergence
-      guaranteed, ≤ ~17 iterations), else LU — one `lax.cond` for the batch; smaller networks: LU. Under an outer `jax.vmap` (e.g. over penalties) a batched condition
-      runs both paths; pass `"lu"` there.
+      guaranteed, ≤ ~17 iterations), else LU — one `lax.cond` for the batch; smaller networks:
+      LU. Under an outer `jax.vmap` (e.g. over penalties) a batched condition runs both paths;
+      pass `"lu"` there.
 
     Both paths give the same gradients to the solve tolerance (tested at 1e-10).
     """
