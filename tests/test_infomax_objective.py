@@ -78,7 +78,12 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
     small, big = nim.RecurrentInfoMax(w, k), nim.RecurrentInfoMax(w, 8 * k)  # big: bound > 0.2, rho < 1
     for m, picks_neumann in ((small, True), (big, False)):
         roots = nim.batch_roots(m, xs)[0]
-        assert (float(nim.neumann_contraction(m.K, roots)) <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
+        bound = float(nim.neumann_contraction(m.K, roots))
+        phik = [np.asarray(g * (1 - g))[:, None] * np.asarray(m.K) for g in roots]
+        assert bound == pytest.approx(max(max(np.linalg.norm(a, np.inf), np.linalg.norm(a, 1))
+                                          for a in phik), rel=1e-12)
+        assert bound >= max(np.abs(np.linalg.eigvals(a)).max() for a in phik)
+        assert (bound <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
         out = {ls: nim.objective_and_grads(m, xs, linear_solver=ls) for ls in ("auto", "lu", "neumann")}
         assert bool(out["auto"][2]["neumann"]) == picks_neumann
         assert not bool(out["lu"][2]["neumann"]) and bool(out["neumann"][2]["neumann"])

@@ -69,6 +69,8 @@ def test_neumann_solve_values_gradients_and_convergence_flag(x64):
     bs = jnp.stack([b, 2 * b, -b])
     gm = jax.jit(jax.grad(lambda m: jnp.sum(jax.vmap(lambda y: jnp.sin(neumann(m, y)))(bs))))(m)
     np.testing.assert_allclose(gm, sum(jax.grad(g)(m, y) for y in bs), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="`factors`"):
+        _linalg.solve(lambda v: a @ v, b)
     # spectral radius >= 1: the iteration diverges and says so
     _, ok = _linalg.neumann_solve(lambda v: v - 1.5 * v, b, max_steps=30)
     assert not bool(ok)
