@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.decomposition import sparse_encode
+from sparse_problems import patch_problem as _patch_problem, random_problem as _random_problem
 
 import neurojax.sparse as ns
 
@@ -13,25 +14,6 @@ def _sk(X, D, alpha, positive=False):
         # sklearn's dictionary is (n_atoms, n_features); it minimises the same ½‖x − Da‖² + α‖a‖₁
         return sparse_encode(X, D.T, algorithm="lasso_cd", alpha=alpha, positive=positive,
                              max_iter=20000)
-
-
-def _random_problem(n=200, f=32, k=64, seed=0):
-    rng = np.random.default_rng(seed)
-    D = rng.standard_normal((f, k))
-    D /= np.linalg.norm(D, axis=0)
-    return D, rng.standard_normal((n, f))
-
-
-def _patch_problem(n=200, k=64):
-    from sklearn.datasets import load_sample_images
-
-    img = load_sample_images().images[1].mean(-1) / 255.0
-    rng = np.random.default_rng(1)
-    r, c = rng.integers(0, img.shape[0] - 8, n + k), rng.integers(0, img.shape[1] - 8, n + k)
-    P = np.stack([img[i:i + 8, j:j + 8].ravel() for i, j in zip(r, c)])
-    P -= P.mean(1, keepdims=True)
-    D = P[:k].T / np.maximum(np.linalg.norm(P[:k].T, axis=0), 1e-12)
-    return D, P[k:]
 
 
 def _check(D, X, alpha, res, ref):

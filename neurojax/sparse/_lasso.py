@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import check_finite, check_positive_int
+from ._compaction import bucket_sizes, chunked, padding
 
 
 class LassoResult(eqx.Module):
@@ -67,8 +68,6 @@ def lipschitz(D: Float[Array, "f k"], n_iter: int = 100) -> Float[Array, ""]:
 
 
 _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
-_CHUNK = 1024  # rows iterated together in large buckets (cache-sized on a CPU)
-_MIN_BUCKET = 64  # compaction stops at this many rows
 
 
 def lasso_objective(D, X, A, alpha):
@@ -142,23 +141,16 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
                       jnp.where(active, jnp.maximum(0.5 * s, s_min), s))
         return A, Y, jnp.where(acc, t_new, t), s, IA, IY, active
 
-    # Compaction: every block works on the smallest bucket (n, n/2, n/4, ... >= _MIN_BUCKET) that
-    # holds all still-active samples, gathered to the front by `order`; converged samples cost
-    # nothing once the active count has halved. Large buckets run `_CHUNK` rows at a time through
-    # all `check_every` iterations, so their arrays stay in cache (on a CPU the elementwise work
-    # is memory-bound and otherwise costs more than the two matrix products).
+    # Compaction (see `_compaction`): each block gathers the still-active samples (by `order`)
+    # into the smallest bucket that holds them and scatters the results back.
     n_real = n
-    pad = -n % _CHUNK if n >= 2 * _CHUNK else 0
+    pad = padding(n)
     if pad:  # zero rows: a = 0 is optimal, they stop after the first block
         X = jnp.concatenate([X, jnp.zeros((pad, X.shape[1]), X.dtype)])
         XD = jnp.concatenate([XD, jnp.zeros((pad, XD.shape[1]), X.dtype)])
         A0 = jnp.concatenate([A0, jnp.zeros((pad, A0.shape[1]), X.dtype)])
         n = n + pad
-    sizes = [n]
-    while sizes[-1] > _MIN_BUCKET and check_every < max_iter:
-        half = -(-sizes[-1] // 2)
-        sizes.append(-(-half // _CHUNK) * _CHUNK if half >= 2 * _CHUNK else half)
-    sizes = sizes[::-1]  # ascending, for searchsorted
+    sizes = bucket_sizes(n) if check_every < max_iter else [n]
 
     def iterations(c, Xi, XDi):
         return jax.lax.fori_loop(0, check_every, lambda _, c: iterate(c, Xi, XDi), c, unroll=2)
@@ -168,13 +160,7 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
             idx = order[:b]
             Ai, Yi, Xi, XDi = A[idx], Y[idx], X[idx], XD[idx]
             c = (Ai, Yi, t[idx], s[idx], image(Ai), image(Yi), active[idx])
-            if b >= 2 * _CHUNK and b % _CHUNK == 0:
-                split = lambda v: v.reshape((b // _CHUNK, _CHUNK) + v.shape[1:])  # noqa: E731
-                c = jax.lax.map(lambda a: iterations(*a),
-                                (jax.tree.map(split, c), split(Xi), split(XDi)))
-                c = jax.tree.map(lambda v: v.reshape((b,) + v.shape[2:]), c)
-            else:
-                c = iterations(c, Xi, XDi)
+            c, _, _ = chunked(lambda a: (iterations(*a), a[1], a[2]), (c, Xi, XDi), b)
             a, y, tt, ss, _, _, act = c
             primal, gap, _ = _gap(D, Xi, a, alpha, nonneg)
             act = act & (gap > tol * jnp.maximum(primal, 10 * jnp.finfo(X.dtype).eps))

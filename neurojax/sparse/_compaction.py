@@ -1,0 +1,43 @@
+"""Batch compaction shared by the batched lasso solvers (`fista`/`ista` and `lasso_lars`).
+
+Per-sample iterative solvers finish at different times. Rather than iterate the whole batch until
+its slowest sample converges, a solver runs blocks of iterations on the smallest *bucket* (a static
+size n, n/2, n/4, ... ≥ `MIN_BUCKET`, or a slower shrinking ladder) that holds every still-running sample, gathered to the front;
+`lax.switch` picks the bucket, so each size compiles once. Large buckets are iterated `CHUNK` rows
+at a time (`lax.map`), so their arrays stay in cache: on a CPU the elementwise work is memory-bound
+and otherwise costs more than the matrix products.
+"""
+
+import math
+
+import jax
+
+CHUNK = 1024  # rows iterated together in large buckets (cache-sized on a CPU)
+MIN_BUCKET = 64  # compaction stops at this many rows
+
+
+def padding(n: int) -> int:
+    """Rows to append so that a batch of `n` splits into whole chunks (none for small batches)."""
+    return -n % CHUNK if n >= 2 * CHUNK else 0
+
+
+def bucket_sizes(n: int, shrink: float = 0.5) -> list[int]:
+    """Ascending static bucket sizes n, ⌈n·shrink⌉, ⌈n·shrink²⌉, ... ≥ `MIN_BUCKET`; sizes of at
+    least two chunks are rounded up to whole chunks."""
+    sizes = [n]
+    while sizes[-1] > MIN_BUCKET:
+        nxt = max(MIN_BUCKET, math.ceil(sizes[-1] * shrink))
+        if nxt >= 2 * CHUNK:
+            nxt = min(-(-nxt // CHUNK) * CHUNK, sizes[-1] - CHUNK)
+        sizes.append(nxt)
+    return sizes[::-1]
+
+
+def chunked(fn, tree, b: int):
+    """`fn(tree)` for a pytree of arrays with `b` leading rows, run `CHUNK` rows at a time
+    when `b` is a whole number of (at least two) chunks; `fn` must act row-wise."""
+    if b < 2 * CHUNK or b % CHUNK:
+        return fn(tree)
+    split = lambda v: v.reshape((b // CHUNK, CHUNK) + v.shape[1:])  # noqa: E731
+    out = jax.lax.map(fn, jax.tree.map(split, tree))
+    return jax.tree.map(lambda v: v.reshape((b,) + v.shape[2:]), out)
