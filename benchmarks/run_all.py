@@ -6,7 +6,8 @@ Each `bench_*.py` runs in its own process (writing `results/<name>-<device>-<dat
 InfoMax scaling (time per 40 -> 400 float64 learning step vs batch size 16 ... 1024, data parallel
 over 1, 2, 4 host devices via `--xla_force_host_platform_device_count`) runs in subprocesses. (Batch
 4096 is left out on CPU: the per-sample LU factors kept for the backward pass alone are
-4096 · 400² · 8 B = 5.2 GB in float64, and several such arrays are live; the 24 GB machine ran out.) Everything is
+4096 · 400² · 8 B = 5.2 GB in float64, and several such arrays are live; the 24 GB machine ran out.) Everything (with
+`--only`, the newest earlier results of the benchmarks not run) is
 collected into `results/<device>-<date>.json` and `.md`, and the README's benchmark section is
 replaced by the new table (unless --no-readme).
 """
@@ -51,6 +52,12 @@ def scaling(quick):
     return rows, seed
 
 
+def _latest(prefix):
+    """The newest `results/<prefix><date>.json` (dates sort as ISO strings), or None."""
+    paths = sorted(RESULTS.glob(f"{prefix}[0-9]*.json"), key=lambda p: p.stem[len(prefix):])
+    return paths[-1] if paths else None
+
+
 def _table(rows, cols):
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
@@ -83,11 +90,11 @@ def main():
         if not a.collect and (not only or name in only):
             cmd = [sys.executable, str(HERE / f"bench_{name}.py")] + (["--quick"] if a.quick else [])
             ok = _run(cmd).returncode == 0
-        path = RESULTS / f"{name}-{dev}-{today}.json"
-        if ok and path.exists():
-            report["benchmarks"][name] = json.loads(path.read_text())
+        path = _latest(f"{name}-{dev}-")  # today's, or the newest earlier run's
+        if ok and path is not None:
+            report["benchmarks"][name] = json.loads(path.read_text()) | {"file": path.stem}
     if a.collect or (only and "scaling" not in only):
-        old = json.loads((RESULTS / f"{dev}-{today}.json").read_text())["scaling_infomax_40x400_f64"]
+        old = json.loads(_latest(f"{dev}-").read_text())["scaling_infomax_40x400_f64"]
         rows, seed = old["rows"], old["seed_step_s_b16"]
     else:
         rows, seed = scaling(a.quick)
@@ -95,8 +102,8 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{dev}-{today}.json").write_text(json.dumps(report, indent=2))
     md = [f"### {dev}, {today} (jax {report['environment']['jax']})", ""]
-    for name in report["benchmarks"]:
-        md += [f"**{name}**", "", (RESULTS / f"{name}-{dev}-{today}.md").read_text()
+    for name, res in report["benchmarks"].items():
+        md += [f"**{name}** (`{res['file']}`)", "", (RESULTS / f"{res['file']}.md").read_text()
                .split("\n", 2)[-1].strip(), ""]
     md += ["**InfoMax 40 -> 400 float64, time per learning step vs batch and host devices** "
            f"(seed NumPy, batch 16: {seed:.3g} s/step)" if seed else "**InfoMax scaling**", "",

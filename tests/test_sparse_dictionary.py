@@ -38,6 +38,9 @@ def test_minibatch_and_estimator(x64):
     codes = est.transform(X[:10])
     assert codes.shape == (10, 16) and np.mean(codes == 0) > 0.3
     assert np.all(np.isfinite(np.asarray(est.objective_)))
+    # the homotopy gives the same codes (FISTA stops at a 1e-7 relative duality gap)
+    est.transform_algorithm = "lasso_lars"
+    np.testing.assert_allclose(est.transform(X[:10]), codes, atol=1e-3)
 
 
 def test_update_dictionary_decreases_objective(x64):
@@ -59,3 +62,5 @@ def test_bad_input():
         ns.learn_dictionary(np.full((5, 3), np.nan), 4, 0.1, key=jax.random.key(0))
     with pytest.raises(ValueError, match="fit"):
         ns.SparseDictionary(4).transform(X)
+    with pytest.raises(ValueError, match="`transform_algorithm`"):
+        ns.SparseDictionary(4, transform_algorithm="omp")

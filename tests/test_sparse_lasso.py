@@ -74,3 +74,24 @@ def test_bad_input():
         ns.fista(D, np.full_like(X, np.nan), 0.1)
     with pytest.raises(ValueError, match="`init`"):
         ns.ista(D, X, 0.1, init=np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize("nonneg", [False, True])
+def test_duality_gap_equals_textbook_form(x64, nonneg):
+    # _gap's cancellation-free form equals P(a) − ½‖x‖² + ½‖x − θ‖², θ = r / max(1, ‖Dᵀr‖∞/α),
+    # at arbitrary (non-optimal, so s > 1) codes
+    from neurojax.sparse._lasso import _gap
+
+    D, X = _random_problem(n=40)
+    A = np.random.default_rng(5).standard_normal((40, D.shape[1])) * 0.1
+    A = np.abs(A) if nonneg else A
+    R = X - A @ D.T
+    C = R @ D
+    s = np.maximum(1.0, (np.maximum(C, 0) if nonneg else np.abs(C)).max(1) / 0.3)
+    primal = 0.5 * (R**2).sum(1) + 0.3 * np.abs(A).sum(1)
+    dual = 0.5 * (X**2).sum(1) - 0.5 * ((X - R / s[:, None]) ** 2).sum(1)
+    p, gap, res = _gap(D, X, A, 0.3, nonneg)
+    assert np.all(s > 1)
+    np.testing.assert_allclose(np.asarray(p), primal, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(gap), primal - dual, rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(res), np.sqrt((R**2).sum(1)), rtol=1e-12)

@@ -14,6 +14,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_positive_int
+from ._lars import lasso_lars
 from ._lasso import _solve, fista, lasso_objective, lipschitz
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
@@ -155,13 +156,17 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
 
 
 class SparseDictionary:
-    """A thin scikit-learn-style wrapper: `fit(X)`, `transform(X)` (FISTA codes), `components_`
-    (n_atoms, n_features, sklearn's layout), `objective_`."""
+    """A thin scikit-learn-style wrapper: `fit(X)`, `transform(X)` (lasso codes by `fista` or, with
+    `transform_algorithm="lasso_lars"`, by the exact homotopy), `components_` (n_atoms,
+    n_features, sklearn's layout), `objective_`."""
 
     def __init__(self, n_atoms: int, alpha: float = 1.0, *, method: str = "batch",
-                 n_iter: int = 100, batch_size: int = 256, init: str = "data", seed: int = 0):
+                 n_iter: int = 100, batch_size: int = 256, init: str = "data", seed: int = 0,
+                 transform_algorithm: str = "fista"):
+        check_choice("transform_algorithm", transform_algorithm, ("fista", "lasso_lars"))
         self.n_atoms, self.alpha, self.method = n_atoms, alpha, method
         self.n_iter, self.batch_size, self.init, self.seed = n_iter, batch_size, init, seed
+        self.transform_algorithm = transform_algorithm
 
     def fit(self, X, y=None):
         res = learn_dictionary(X, self.n_atoms, self.alpha, key=jax.random.key(self.seed),
@@ -174,4 +179,5 @@ class SparseDictionary:
     def transform(self, X):
         if not hasattr(self, "dictionary_"):
             raise ValueError("call `fit` before `transform`")
-        return np.asarray(fista(self.dictionary_, X, self.alpha).codes)
+        solve = lasso_lars if self.transform_algorithm == "lasso_lars" else fista
+        return np.asarray(solve(self.dictionary_, X, self.alpha).codes)
