@@ -95,7 +95,22 @@ def natural_atoms(key, *, n_patches: int = 20000, n_atoms: int = 64, alpha: floa
     fit = ns.gabor_fit(atoms, key=kg)
     comps, _, mean = ns.pca(X, n_atoms)
     return {"atoms": atoms, "fit": fit, "codes": res.codes, "pca_codes": (X - mean) @ comps,
-            "objective": res.objective}
+            "objective": res.objective, "patches": X, "dictionary": res.dictionary}
+
+
+def _inference(D, X, alpha):
+    """Lasso codes of all patches by FISTA and by the exact homotopy: wall time (second call, after
+    compilation), mean iterations/steps and summed objectives."""
+    out = {}
+    for name, solve in (("fista", lambda: ns.fista(D, X, alpha, tol=1e-4)),
+                        ("lasso_lars", lambda: ns.lasso_lars(D, X, alpha))):
+        jax.block_until_ready(solve().codes)
+        t0 = time.perf_counter()
+        r = solve()
+        jax.block_until_ready(r.codes)
+        out[name] = {"wall_s": time.perf_counter() - t0, "iterations_mean": float(r.n_iter.mean()),
+                     "objective": float(jnp.sum(ns.lasso_objective(D, X, r.codes, alpha)))}
+    return out
 
 
 def _natural_story(out, key, n_patches, n_iter, progress):
@@ -108,7 +123,8 @@ def _natural_story(out, key, n_patches, n_iter, progress):
     return {"n_patches": n_patches, "rounds": n_iter, "gabor_r2_median": float(np.median(r2)),
             "fraction_r2_ge_0.7": float(np.mean(r2 >= 0.7)),
             "kurtosis_dictionary_codes": _codes_kurtosis(nat["codes"]),
-            "kurtosis_pca_codes": _codes_kurtosis(nat["pca_codes"])}
+            "kurtosis_pca_codes": _codes_kurtosis(nat["pca_codes"]),
+            "inference": _inference(nat["dictionary"], nat["patches"], 1.0)}
 
 
 def sparse_experiment(out: Path, *, n_patches: int = 20000, rounds: int = 1000,

@@ -23,13 +23,16 @@ def padding(n: int) -> int:
 
 def bucket_sizes(n: int, shrink: float = 0.5) -> list[int]:
     """Ascending static bucket sizes n, ⌈n·shrink⌉, ⌈n·shrink²⌉, ... ≥ `MIN_BUCKET`; sizes of at
-    least two chunks are rounded up to whole chunks."""
+    least two chunks are rounded up to whole chunks, and below that the ladder halves (small
+    buckets are cheap to run but each size is one more compiled branch)."""
     sizes = [n]
     while sizes[-1] > MIN_BUCKET:
-        nxt = max(MIN_BUCKET, math.ceil(sizes[-1] * shrink))
+        nxt = math.ceil(sizes[-1] * shrink)
         if nxt >= 2 * CHUNK:
             nxt = min(-(-nxt // CHUNK) * CHUNK, sizes[-1] - CHUNK)
-        sizes.append(nxt)
+        else:
+            nxt = min(nxt, math.ceil(sizes[-1] / 2)) if sizes[-1] <= 2 * CHUNK else nxt
+        sizes.append(max(MIN_BUCKET, nxt))
     return sizes[::-1]
 
 

@@ -35,7 +35,7 @@ from jaxtyping import Array, Float, Int
 
 from .._checks import check_positive_int
 from ._compaction import bucket_sizes, chunked, padding
-from ._lasso import LassoResult, _gap, check_problem, fista
+from ._lasso import LassoResult, _duality, check_problem, fista
 
 _RUNNING, _DONE, _FULL, _DEGENERATE, _STEP_LIMIT = 0, 1, 2, 3, 4
 _STEPS_PER_BLOCK = 5  # homotopy steps between compactions
@@ -69,6 +69,14 @@ def _argmin_rows(a):
     return gi * g + ii, jnp.take_along_axis(mins, gi[:, None], 1)[:, 0]
 
 
+def _by_atom(slots, values, p):
+    """Dense (n, p) rows holding `values` at the slots' atoms (zero elsewhere). Free slots (index
+    p) write to an extra column that is cut off: every scatter index stays in bounds."""
+    n = slots.shape[0]
+    out = jnp.zeros((n, p + 1), values.dtype).at[jnp.arange(n)[:, None], slots].set(values)
+    return out[:, :p]
+
+
 def _take(a, i):
     """a[r, i[r]] for each row r."""
     return jnp.take_along_axis(a, i[:, None], 1)[:, 0]
@@ -81,7 +89,7 @@ def _step(D, Dt, G, alpha, nonneg, max_steps, st: _Path) -> _Path:
     dt = st.c.dtype
     running = st.status == _RUNNING
     w = jnp.einsum("bij,bj->bi", st.inv, st.signs)  # (D_Aᵀ D_A)⁻¹ s_A, 0 in free slots
-    active = jnp.zeros((n, p), bool).at[jnp.arange(n)[:, None], st.slots].set(True, mode="drop")
+    active = _by_atom(st.slots, jnp.ones_like(st.slots, bool), p)
     # Dᵀ D_A w, the rate at which c falls; D_A w from the active atoms (a free slot's index p
     # reads the zero row appended to Dᵀ)
     u = jnp.einsum("bk,bkf->bf", w, Dt[st.slots]) @ D
@@ -160,7 +168,8 @@ def _start(D, G, X, alpha, nonneg, k) -> _Path:
 
 @functools.partial(jax.jit, static_argnames=("nonneg", "max_active", "max_steps"))
 def _homotopy(D, X, alpha, nonneg, max_active, max_steps):
-    """Run every sample's path to λ = α (or to its failure status); codes, steps, status."""
+    """Run every sample's path to λ = α (or to its failure status). Returns codes, steps, status,
+    objective, duality gap and residual norm per sample."""
     n_real, p = X.shape[0], D.shape[1]
     G = D.T @ D
     Dt = jnp.concatenate([D.T, jnp.zeros((1, D.shape[0]), D.dtype)])
@@ -168,14 +177,17 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps):
     if pad:  # zero rows: λ₀ = 0, done at once
         X = jnp.concatenate([X, jnp.zeros((pad, X.shape[1]), X.dtype)])
     n = X.shape[0]
-    st = _start(D, G, X, alpha, nonneg, max_active)
+    # Rows stay permuted (running first); `row` remembers where each came from. Many samples have
+    # a = 0 (λ₀ ≤ α): sort the data before building the (larger) state.
+    c0 = X @ D
+    row = jnp.argsort(jnp.max(c0 if nonneg else jnp.abs(c0), 1) <= alpha, stable=True)
+    st = _start(D, G, X[row], alpha, nonneg, max_active)
 
     def steps(s):
         return jax.lax.fori_loop(0, _STEPS_PER_BLOCK,
                                  lambda _, s: _step(D, Dt, G, alpha, nonneg, max_steps, s), s)
 
-    # Rows stay permuted (running first); `row` remembers where each came from. Every block runs
-    # the smallest bucket prefix that holds all running rows, then re-sorts that prefix.
+    # Every block runs the smallest bucket prefix that holds all running rows, then re-sorts it.
     def block(b):
         def run(carry):
             st, row = carry
@@ -192,24 +204,31 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps):
         which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(carry[0].status == _RUNNING))
         return jax.lax.switch(which, branches, carry)
 
-    row = jnp.argsort(st.status != _RUNNING, stable=True)  # many samples have a = 0 (λ₀ ≤ α)
-    st = jax.tree.map(lambda v: v[row], st)
     st, row = jax.lax.while_loop(lambda c: jnp.any(c[0].status == _RUNNING), body, (st, row))
 
-    # Newton step on the active set against the exact c (undoes the drift of the updates)
+    # Newton step on the active set against the exact c (undoes the drift of the updates; a
+    # second step changes the float32 gaps by < 1e-6: c itself is only float32-accurate)
     Xp = X[row]
 
-    def dense(coefs):
-        return jnp.zeros((n, p), X.dtype).at[jnp.arange(n)[:, None], st.slots].set(
-            coefs, mode="drop")
+    def residual(coefs):  # x − D a (a scatter and a product: cheaper here than gathering D_A)
+        a = _by_atom(st.slots, coefs, p)
+        return Xp - a @ D.T
 
-    # (a second step changes the float32 gaps by < 1e-6: c itself is only float32-accurate)
-    c = (Xp - dense(st.coefs) @ D.T) @ D
-    c_active = jnp.where(st.slots < p, jnp.take_along_axis(c, jnp.minimum(st.slots, p - 1), 1), 0)
-    delta = jnp.einsum("bij,bj->bi", st.inv, c_active - alpha * st.signs)
+    def at_slots(c):
+        return jnp.where(st.slots < p, jnp.take_along_axis(c, jnp.minimum(st.slots, p - 1), 1), 0)
+
+    c = residual(st.coefs) @ D
+    delta = jnp.einsum("bij,bj->bi", st.inv, at_slots(c) - alpha * st.signs)
     coefs = st.coefs + jnp.where((st.status == _DONE)[:, None], delta, 0)
+    r = residual(coefs)
+    c = r @ D
+    rr = jnp.sum(r**2, 1)
+    objective, gap = _duality(rr, jnp.max(jnp.maximum(c, 0) if nonneg else jnp.abs(c), 1), coefs,
+                              at_slots(c), alpha)
     undo = jnp.zeros(n, jnp.int32).at[row].set(jnp.arange(n, dtype=jnp.int32))[:n_real]
-    return dense(coefs)[undo], st.steps[undo], st.status[undo]
+    codes = _by_atom(st.slots[undo], coefs[undo], p)
+    return (codes, st.steps[undo], st.status[undo], objective[undo], gap[undo],
+            jnp.sqrt(rr)[undo])
 
 
 def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16,
@@ -239,16 +258,16 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     if not tol >= 0:
         raise ValueError(f"`tol` must be >= 0, got {tol}")
     alpha = jnp.asarray(alpha, X.dtype)
-    codes, steps, status = _homotopy(D, X, alpha, bool(nonneg), min(max_active, f, p), max_steps)
     k = min(max_active, f, p)
-    while k < min(f, p) and bool(jnp.any(status == _FULL)):
+    out = _homotopy(D, X, alpha, bool(nonneg), k, max_steps)
+    while k < min(f, p) and bool(jnp.any(out[2] == _FULL)):
         k = min(4 * k, f, p)
-        redo = np.flatnonzero(np.asarray(status == _FULL))
-        c2, s2, st2 = _homotopy(D, _rows(X, redo), alpha, bool(nonneg), k, max_steps)
-        codes = codes.at[redo].set(c2[: len(redo)])
-        steps = steps.at[redo].set(steps[redo] + s2[: len(redo)])
-        status = status.at[redo].set(st2[: len(redo)])
-    primal, gap, res = _gap(D, X, codes, alpha, nonneg)
+        redo = np.flatnonzero(np.asarray(out[2] == _FULL))
+        again = [a[: len(redo)] for a in _homotopy(D, _rows(X, redo), alpha, bool(nonneg), k,
+                                                      max_steps)]
+        again[1] = again[1] + out[1][redo]  # the aborted steps count too
+        out = tuple(o.at[redo].set(a) for o, a in zip(out, again))
+    codes, steps, status, primal, gap, res = out
     converged = (status == _DONE) & (gap <= tol * jnp.maximum(primal, 10 * eps))
     if not bool(jnp.all(converged)):  # finish the rest with FISTA from where the path stopped
         redo = np.flatnonzero(~np.asarray(converged))

@@ -88,11 +88,18 @@ def _gap(D, X, A, alpha, nonneg):
     R = X - A @ D.T
     C = R @ D
     cmax = jnp.max(jnp.maximum(C, 0.0) if nonneg else jnp.abs(C), axis=1)
-    inv_s = 1.0 / jnp.maximum(1.0, cmax / jnp.maximum(alpha, jnp.finfo(X.dtype).tiny))
     rr = jnp.sum(R**2, 1)
-    primal = 0.5 * rr + alpha * jnp.sum(jnp.abs(A), 1)
-    gap = 0.5 * rr * (1 - inv_s) ** 2 + jnp.sum(alpha * jnp.abs(A) - A * C * inv_s[:, None], 1)
+    primal, gap = _duality(rr, cmax, A, C, alpha)
     return primal, gap, jnp.sqrt(rr)
+
+
+def _duality(rr, cmax, A, CA, alpha):
+    """`_gap`'s objective and gap from ‖r‖², max_j |c_j| (or c_j⁺), and the codes `A` with the
+    correlations `CA` at the same positions (dense rows, or only a sample's active atoms)."""
+    inv_s = 1.0 / jnp.maximum(1.0, cmax / jnp.maximum(alpha, jnp.finfo(rr.dtype).tiny))
+    primal = 0.5 * rr + alpha * jnp.sum(jnp.abs(A), 1)
+    gap = 0.5 * rr * (1 - inv_s) ** 2 + jnp.sum(alpha * jnp.abs(A) - A * CA * inv_s[:, None], 1)
+    return primal, gap
 
 
 @functools.partial(jax.jit, static_argnames=("momentum", "nonneg", "max_iter", "check_every",
