@@ -35,7 +35,7 @@ from jaxtyping import Array, Float, Int
 
 from .._checks import check_positive_int
 from ._compaction import bucket_sizes, chunked, padding
-from ._lasso import LassoResult, _duality, check_problem, fista
+from ._lasso import LassoResult, _dual_norm, _duality, check_problem, fista
 
 _RUNNING, _DONE, _FULL, _DEGENERATE, _STEP_LIMIT = 0, 1, 2, 3, 4
 _STEPS_PER_BLOCK = 5  # homotopy steps between compactions
@@ -178,9 +178,9 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps):
         X = jnp.concatenate([X, jnp.zeros((pad, X.shape[1]), X.dtype)])
     n = X.shape[0]
     # Rows stay permuted (running first); `row` remembers where each came from. Many samples have
-    # a = 0 (λ₀ ≤ α): sort the data before building the (larger) state.
-    c0 = X @ D
-    row = jnp.argsort(jnp.max(c0 if nonneg else jnp.abs(c0), 1) <= alpha, stable=True)
+    # a = 0 (λ₀ ≤ α): sort the data before building the (larger) state, which recomputes Dᵀx
+    # from the sorted rows (one product is cheaper than gathering the n × p correlations).
+    row = jnp.argsort(_dual_norm(X @ D, nonneg) <= alpha, stable=True)
     st = _start(D, G, X[row], alpha, nonneg, max_active)
 
     def steps(s):
@@ -223,8 +223,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps):
     r = residual(coefs)
     c = r @ D
     rr = jnp.sum(r**2, 1)
-    objective, gap = _duality(rr, jnp.max(jnp.maximum(c, 0) if nonneg else jnp.abs(c), 1), coefs,
-                              at_slots(c), alpha)
+    objective, gap = _duality(rr, _dual_norm(c, nonneg), coefs, at_slots(c), alpha)
     undo = jnp.zeros(n, jnp.int32).at[row].set(jnp.arange(n, dtype=jnp.int32))[:n_real]
     codes = _by_atom(st.slots[undo], coefs[undo], p)
     return (codes, st.steps[undo], st.status[undo], objective[undo], gap[undo],

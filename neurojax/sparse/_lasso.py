@@ -87,10 +87,14 @@ def _gap(D, X, A, alpha, nonneg):
     textbook form floors near 1e-6 relative in float32)."""
     R = X - A @ D.T
     C = R @ D
-    cmax = jnp.max(jnp.maximum(C, 0.0) if nonneg else jnp.abs(C), axis=1)
     rr = jnp.sum(R**2, 1)
-    primal, gap = _duality(rr, cmax, A, C, alpha)
+    primal, gap = _duality(rr, _dual_norm(C, nonneg), A, C, alpha)
     return primal, gap, jnp.sqrt(rr)
+
+
+def _dual_norm(C, nonneg):
+    """Per-row ‖c‖∞ (or max_j c_j⁺ with `nonneg`): a ≠ 0 is optimal only below this λ."""
+    return jnp.max(jnp.maximum(C, 0.0) if nonneg else jnp.abs(C), axis=1)
 
 
 def _duality(rr, cmax, A, CA, alpha):
