@@ -40,6 +40,7 @@ from ._lasso import LassoResult, _dual_norm, _duality, check_problem, fista
 _RUNNING, _DONE, _FULL, _DEGENERATE, _STEP_LIMIT = 0, 1, 2, 3, 4
 _STEPS_PER_BLOCK = 5  # homotopy steps between compactions
 _CPU_ROWS = 2048  # rows per compiled call on a CPU (see `lasso_lars`)
+_POOL = 128  # with several groups, each stops at this many running paths (see `_paths`)
 _SHRINK = 0.8  # bucket ladder n, 0.8n, 0.64n, ...: less idle work than halving, more compiles
 
 
@@ -212,12 +213,13 @@ def _grow(st: _Path, k: int) -> _Path:
         status=jnp.where(st.status == _FULL, _RUNNING, st.status))
 
 
-@functools.partial(jax.jit, static_argnames=("nonneg", "max_active", "max_steps"))
-def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None):
+@functools.partial(jax.jit, static_argnames=("nonneg", "max_active", "max_steps", "pause"))
+def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     """Run every sample's path to λ = α (or to its failure status), from λ₀ or, given `init`
-    (a `_Path` for the rows of `X`), from there. Returns codes, steps, status, objective,
-    duality gap and residual norm per sample, and the final state with its rows permuted
-    (`row[i]` is the sample in state row i) so that `_FULL` rows can be continued."""
+    (a `_Path` for the rows of `X`), from there; stop early once at most `pause` paths are
+    still running. Returns codes, steps, status, objective, duality gap and residual norm per
+    sample (final for `_DONE` rows only), and the final state with its rows permuted (`row[i]`
+    is the sample in state row i) so that unfinished rows can be continued."""
     n_real, p = X.shape[0], D.shape[1]
     G = D.T @ D
     Dt = jnp.concatenate([D.T, jnp.zeros((1, D.shape[0]), D.dtype)])
@@ -257,7 +259,8 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None):
         which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(carry[0].status == _RUNNING))
         return jax.lax.switch(which, branches, carry)
 
-    st, row = jax.lax.while_loop(lambda c: jnp.any(c[0].status == _RUNNING), body, (st, row))
+    st, row = jax.lax.while_loop(lambda c: jnp.sum(c[0].status == _RUNNING) > pause, body,
+                                 (st, row))
 
     # Newton step on the active set against the exact c (undoes the drift of the updates; a
     # second step changes the float32 gaps by < 1e-6: c itself is only float32-accurate).
@@ -311,16 +314,8 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
         raise ValueError(f"`tol` must be >= 0, got {tol}")
     alpha = jnp.asarray(alpha, X.dtype)
     k = min(max_active, f, p)
-    n = X.shape[0]
-    group = n if jax.default_backend() != "cpu" or n <= _CPU_ROWS else _CPU_ROWS
-    parts = []
-    for first in range(0, n, group):
-        rows = X[first:first + group]
-        if rows.shape[0] < group:  # the last group, padded with zero rows (done at once)
-            rows = jnp.concatenate([rows, jnp.zeros((group - rows.shape[0], f), X.dtype)])
-        parts.append(_paths(D, rows, alpha, bool(nonneg), k, min(f, p), max_steps))
-    out = tuple(jnp.concatenate(o)[:n] for o in zip(*parts)) if len(parts) > 1 else parts[0]
-    codes, steps, status, primal, gap, res = out
+    codes, steps, status, primal, gap, res = _paths(D, X, alpha, bool(nonneg), k, min(f, p),
+                                                    max_steps)
     converged = (status == _DONE) & (gap <= tol * jnp.maximum(primal, 10 * eps))
     if not bool(jnp.all(converged)):  # finish the rest with FISTA from where the path stopped
         redo = np.flatnonzero(~np.asarray(converged))
@@ -336,24 +331,64 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
 
 
 def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
-    """`_homotopy` for one group of rows; paths that outgrow their `k` slots continue from where
-    they stopped with twice as many (up to `k_max`)."""
-    out, st, row = _homotopy(D, X, alpha, nonneg, k, max_steps)
-    while k < k_max:
-        full = np.flatnonzero(np.asarray(st.status) == _FULL)
-        if not full.size:
-            break
-        k = min(2 * k, k_max)
-        m = max(64, 1 << (len(full) - 1).bit_length())  # a few compiled sizes
-        pick = jnp.asarray(np.concatenate([full, np.full(m - len(full), full[0])]))
-        sub = jax.tree.map(lambda v, i=pick: v[i], st)
-        sub = sub._replace(status=sub.status.at[len(full):].set(_DONE))  # the padding rows
-        origin = row[pick]
-        again, st, local = _homotopy(D, X[origin], alpha, nonneg, k, max_steps, _grow(sub, k))
-        done = origin[: len(full)]
-        out = tuple(o.at[done].set(a[: len(full)]) for o, a in zip(out, again))
-        row = origin[local]
-    return out
+    """Every sample's path, in groups of `_CPU_ROWS` rows on a CPU (see `lasso_lars`). Each
+    group runs until at most `_POOL` of its paths are left; those, and paths that outgrew their
+    `k` slots, then continue together from where they stopped (with twice the slots if any
+    outgrew them, up to `k_max`), so that the few long paths of each group do not each pay for a
+    run of small compacted batches."""
+    n, f = X.shape
+    size = n if jax.default_backend() != "cpu" or n <= _CPU_ROWS else _CPU_ROWS
+    pause = _POOL if size < n else 0
+    runs = []
+    for first in range(0, n, size):
+        rows = X[first:first + size]
+        if rows.shape[0] < size:  # the last group, padded with zero rows (done at once)
+            rows = jnp.concatenate([rows, jnp.zeros((size - rows.shape[0], f), X.dtype)])
+        runs.append((first, *_homotopy(D, rows, alpha, nonneg, k, max_steps, pause=pause)))
+    out = tuple(jnp.concatenate(o)[:n] for o in zip(*(r[1] for r in runs)))
+    states, firsts, rows = [r[2] for r in runs], [r[0] for r in runs], [r[3] for r in runs]
+    while True:
+        gid, local, origin = [], [], []
+        for g, (st, first, row) in enumerate(zip(states, firsts, rows)):
+            status = np.asarray(st.status)
+            idx = np.flatnonzero((status == _RUNNING) | ((status == _FULL) & (k < k_max)))
+            gid.append(np.full(len(idx), g))
+            local.append(idx)
+            origin.append(first + np.asarray(row)[idx])
+        m = sum(len(i) for i in local)
+        if not m:
+            return out
+        grow = any(bool(np.any(np.asarray(st.status) == _FULL)) for st in states) and k < k_max
+        k = min(2 * k, k_max) if grow else k
+        size = max(64, 1 << (m - 1).bit_length())  # a few compiled sizes; padding rows are done
+        gid, local, origin = (np.concatenate(v + [np.zeros(size - m, int)])
+                              for v in (gid, local, origin))
+        sub = _pool(tuple(states), jnp.asarray(gid), jnp.asarray(local), m, k)
+        again, st, row = _homotopy(D, X[jnp.asarray(origin)], alpha, nonneg, k, max_steps, sub)
+        out = _put(out, again, jnp.asarray(origin), m)
+        states, firsts, rows = [st], [0], [origin[np.asarray(row)]]
+
+
+@functools.partial(jax.jit, static_argnames=("k",))
+def _pool(states, gid, local, m, k):
+    """Rows `local[i]` of group `gid[i]`'s state, for i < m (the rest: done padding rows), with
+    `k` slots."""
+    def field(*vs):
+        out = vs[0][local]
+        for g in range(1, len(vs)):
+            out = jnp.where((gid == g).reshape((-1,) + (1,) * (out.ndim - 1)), vs[g][local], out)
+        return out
+
+    sub = jax.tree.map(field, *states)
+    sub = sub._replace(status=jnp.where(jnp.arange(len(gid)) < m, sub.status, _DONE))
+    return _grow(sub, k) if k > sub.slots.shape[1] else sub
+
+
+@jax.jit
+def _put(out, again, origin, m):
+    """Results of continued rows (the first m of `again`) written back to their samples."""
+    idx = jnp.where(jnp.arange(len(origin)) < m, origin, out[0].shape[0])  # padding: dropped
+    return tuple(o.at[idx].set(a, mode="drop") for o, a in zip(out, again))
 
 
 def _rows(a, idx):
