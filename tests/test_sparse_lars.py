@@ -111,8 +111,9 @@ def test_large_batch_keeps_row_order():
     # two groups of 2048 rows on a CPU (the second padded), each of 2 chunks: rows are compacted
     # and permuted internally; each row's code must come back in place and equal the code of
     # that row solved alone in a small batch, also when paths continue with more slots. Runs in
-    # its own process: with this test earlier in the same process, a later test (tinnitus)
-    # crashed with a segfault inside XLA's compiler on this machine (jax 0.10.2; cause not found).
+    # its own process, which keeps its many compiled programs out of the suite's process (the
+    # suite once segfaulted in XLA after passing Linux's limit on memory mappings; see the
+    # `_release_compiled_programs` fixture).
     r = subprocess.run([sys.executable, "-c", _LARGE_BATCH], cwd=Path(__file__).parent,
                        capture_output=True, text=True, timeout=500)
     assert r.returncode == 0, r.stderr[-3000:]
