@@ -54,8 +54,8 @@ def first_where(flag):
     n = flag.shape[0]
     if n < 512:
         return jnp.argsort(~flag, stable=True)
-    before = jnp.cumsum(flag.astype(jnp.int32))
-    after = jnp.cumsum((~flag).astype(jnp.int32))
+    index = jnp.arange(n)  # the default integer type, as argsort's (int64 with x64)
+    before = jnp.cumsum(flag.astype(index.dtype))
+    after = jnp.cumsum((~flag).astype(index.dtype))
     dest = jnp.where(flag, before - 1, before[-1] + after - 1)
-    return jnp.zeros(n, jnp.int32).at[dest].set(jnp.arange(n, dtype=jnp.int32),
-                                                 unique_indices=True)
+    return jnp.zeros_like(index).at[dest].set(index, unique_indices=True)
