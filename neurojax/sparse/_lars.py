@@ -81,19 +81,20 @@ def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
     out = tuple(jnp.concatenate(o)[:n] for o in zip(*(r[1] for r in runs)))
     states, firsts, rows = [r[2] for r in runs], [r[0] for r in runs], [r[3] for r in runs]
     while True:
-        gid, local, origin = [], [], []
+        gid, local, origin, grow = [], [], [], False
         for g, (st, first, row) in enumerate(zip(states, firsts, rows)):
             status = np.asarray(st.status)
-            idx = np.flatnonzero((status == _RUNNING) | ((status == _FULL) & (k < k_max)))
+            full = (status == _FULL) & (k < k_max)
+            grow |= bool(full.any())
+            idx = np.flatnonzero((status == _RUNNING) | full)
             gid.append(np.full(len(idx), g))
             local.append(idx)
             origin.append(first + np.asarray(row)[idx])
         m = sum(len(i) for i in local)
         if not m:
             return out
-        grow = any(bool(np.any(np.asarray(st.status) == _FULL)) for st in states) and k < k_max
         k = min(2 * k, k_max) if grow else k
-        size = max(64, 1 << (m - 1).bit_length())  # a few compiled sizes; padding rows are done
+        size = _padded(m)  # padding rows are marked done by `_pool`
         gid, local, origin = (np.concatenate(v + [np.zeros(size - m, int)])
                               for v in (gid, local, origin))
         sub = _pool(tuple(states), jnp.asarray(gid), jnp.asarray(local), m, k)
@@ -124,9 +125,13 @@ def _put(out, again, origin, m):
     return tuple(o.at[idx].set(a, mode="drop") for o, a in zip(out, again))
 
 
+def _padded(m: int) -> int:
+    """Rows for a batch of m: a power of two ≥ 64, so that follow-up calls of different sizes
+    reuse a few compiled shapes."""
+    return max(64, 1 << (m - 1).bit_length())
+
+
 def _rows(a, idx):
-    """a[idx], padded (by repeating the first row) to a power-of-two number of rows ≥ 64, so
-    that retries of different sizes reuse a few compiled shapes."""
-    m = max(64, 1 << (len(idx) - 1).bit_length())
-    idx = np.concatenate([idx, np.full(m - len(idx), idx[0])])
+    """a[idx], padded to `_padded` rows by repeating the first row."""
+    idx = np.concatenate([idx, np.full(_padded(len(idx)) - len(idx), idx[0])])
     return a[jnp.asarray(idx)]
