@@ -23,6 +23,16 @@ from ._objective import (
     per_sample_grads as per_sample_grads,
     sensitivity as sensitivity,
 )
+from ._online import (
+    OnlineChunk as OnlineChunk,
+    OnlineRates as OnlineRates,
+    OnlineStep as OnlineStep,
+    ensemble_cost as ensemble_cost,
+    ensemble_objective as ensemble_objective,
+    ensemble_roots as ensemble_roots,
+    online_run as online_run,
+    online_step as online_step,
+)
 from ._tinnitus import (
     PROFILES as PROFILES,
     audiogram as audiogram,

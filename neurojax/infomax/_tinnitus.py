@@ -23,7 +23,7 @@ from ._inputs import attenuation
 from ._learning import infomax_optimizer
 from ._train import batch_indices, learn_steps
 
-PROFILES = ("baseline", "shifted", "soft", "low", "notch")
+PROFILES = ("baseline", "shifted", "soft", "low", "notch", "band")
 
 
 def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0):
@@ -32,7 +32,12 @@ def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0)
     - `baseline`: high channels lost, $m + (1-m)\,\sigma(\beta(f_0 - j))$, $f_0 = n_{in}/2$ (seed 000);
     - `shifted`: the same with $f_0 = \tfrac34 n_{in}$; `soft`: $\beta = 1$;
     - `low`: the mirror image (low channels lost);
-    - `notch`: a band lost, $1 - (1-m)\,\sigma(\beta(j - n_{in}/4))\,\sigma(\beta(\tfrac34 n_{in} - j))$.
+    - `notch`: a band lost, $1 - (1-m)\,\sigma(\beta(j - n_{in}/4))\,\sigma(\beta(\tfrac34 n_{in} - j))$;
+    - `band`: the paper's notch, $1 - (1 - \sigma(10 - j))(1 - \sigma(j - 30))$ at $n_{in} = 40$,
+      i.e. `notch` with $\beta = 1$ whatever `beta` says (PAPER_PROTOCOL.md).
+
+    At $n_{in} = 40$, `minval = 0` and the default β these are the paper's five profiles
+    (`baseline`, `shifted`, `soft`, `band`, `low`).
 
     A 1-D array of length `n_in` is returned as given (validated: finite, in [0, 1])."""
     n_in = check_positive_int("n_in", n_in)
@@ -53,6 +58,8 @@ def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0)
         return attenuation(n_in, f0=n_in / 2, beta=1.0, minval=minval)
     if profile == "low":
         return attenuation(n_in, f0=n_in / 2, beta=beta, minval=minval, low=True)
+    if profile == "band":
+        beta = 1.0
     j = jnp.arange(1, n_in + 1, dtype=jnp.zeros(0).dtype)
     band = sigmoid(beta * (j - n_in / 4)) * sigmoid(beta * (0.75 * n_in - j))
     return 1 - (1 - minval) * band

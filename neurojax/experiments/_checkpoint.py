@@ -1,0 +1,146 @@
+"""Atomic checkpoints for long runs: each checkpoint is one directory, published by one rename.
+
+Layout of a run directory::
+
+    run.json            what determines the run (config, seed, dtype, version); written first
+    ckpt-000042/        the newest complete checkpoint: arrays.npz + meta.json
+    .tmp-ckpt-*/        a checkpoint being written (ignored; removed on the next save)
+    summary.json ...    outputs, written when the run is done
+
+A checkpoint directory is written in full under a temporary name, its files flushed to disk, and then
+renamed (atomic on POSIX file systems): a kill at any point leaves either the previous checkpoint or
+the new one, never a mixture. Older checkpoints are removed only after the new one is published.
+"""
+
+import json
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+_NAME = re.compile(r"^ckpt-(\d{6})$")
+
+
+def _fault(point: str) -> None:
+    """Called at every write point of a save; tests replace it to inject a kill there."""
+
+
+def _write_json(path: Path, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write `obj` as JSON to `path` by a temporary file and one rename."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}")
+    _write_json(tmp, obj)
+    os.replace(tmp, path)
+
+
+class RunDirectory:
+    """A run's directory: its identity (`run.json`) and its atomic checkpoints.
+
+    `identity` is a JSON-able dict of everything that determines the run. Opening a directory that
+    already holds a run requires `resume=True` (continue it; the identities must agree) or
+    `overwrite=True` (delete it and start again); `resume=True` on a directory without a checkpoint
+    is an error.
+    """
+
+    def __init__(self, path, identity: dict, *, resume: bool = False, overwrite: bool = False):
+        self.path = Path(path)
+        self.identity = identity
+        if resume and overwrite:
+            raise ValueError("`resume` and `overwrite` exclude each other")
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"`out` ({self.path}) exists and is not a directory")
+        existing = self.path / "run.json"
+        if resume:
+            if not existing.exists() or self.latest_name() is None:
+                raise ValueError(f"resume: no checkpoint in {self.path}")
+            self._check_identity(existing)
+            return
+        if existing.exists() or self.latest_name() is not None:
+            if not overwrite:
+                raise ValueError(f"`out` ({self.path}) already holds a run; pass resume=True "
+                                 "(--resume) to continue it or overwrite=True (--overwrite) to "
+                                 "replace it")
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(existing, identity)
+
+    def _check_identity(self, path: Path) -> None:
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"resume: cannot read {path}: {err}") from None
+        diff = sorted(k for k in set(saved) | set(self.identity)
+                      if saved.get(k) != self.identity.get(k))
+        if diff:
+            detail = "; ".join(f"{k}: checkpoint {saved.get(k)!r}, now {self.identity.get(k)!r}"
+                               for k in diff)
+            raise ValueError(f"resume: the run in {self.path} was made with another "
+                             f"configuration ({detail})")
+
+    def latest_name(self) -> str | None:
+        if not self.path.is_dir():
+            return None
+        names = sorted(p.name for p in self.path.iterdir() if _NAME.match(p.name) and p.is_dir())
+        return names[-1] if names else None
+
+    def save(self, arrays: dict, meta: dict) -> Path:
+        """Publish a new checkpoint holding `arrays` (name -> NumPy array) and `meta` (JSON)."""
+        for stale in self.path.glob(".tmp-ckpt-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        last = self.latest_name()
+        number = 0 if last is None else int(_NAME.match(last).group(1)) + 1
+        final = self.path / f"ckpt-{number:06d}"
+        tmp = self.path / f".tmp-ckpt-{number:06d}"
+        tmp.mkdir()
+        _fault("arrays")
+        with open(tmp / "arrays.npz", "wb") as f:
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            f.flush()
+            os.fsync(f.fileno())
+        _fault("meta")
+        _write_json(tmp / "meta.json", meta)
+        _fsync_dir(tmp)
+        _fault("publish")
+        os.rename(tmp, final)
+        _fsync_dir(self.path)
+        _fault("prune")
+        for p in self.path.iterdir():
+            if _NAME.match(p.name) and p.name < final.name:
+                shutil.rmtree(p, ignore_errors=True)
+        return final
+
+    def load(self) -> tuple[dict, dict]:
+        """`(arrays, meta)` of the newest complete checkpoint; ValueError naming the file if it
+        cannot be read."""
+        name = self.latest_name()
+        if name is None:
+            raise ValueError(f"resume: no checkpoint in {self.path}")
+        folder = self.path / name
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"resume: cannot read {folder / 'meta.json'}: {err}") from None
+        try:
+            with np.load(folder / "arrays.npz") as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"resume: cannot read {folder / 'arrays.npz'}: {err}") from None
+        return arrays, meta

@@ -1,0 +1,186 @@
+r"""Online (one sample per step) InfoMax learning, as the paper's authors run it, for an ensemble.
+
+Dotan & Shriki (2021) learn with ONE sample per step. At that batch size the generic gradient path
+(:func:`objective_and_grads`) pays for machinery that only a batch amortises, so this module computes
+the exact gradient of $J = \tfrac12\log\det\chi^\top\chi$ in closed form around one LU of
+$A = I - \Phi K$ per sample, with $\chi = A^{-1}\Phi W_x$ ($W_x$: the input columns of $W$):
+
+- $P = \chi(\chi^\top\chi)^{-1}$ (the transposed pseudo-inverse), $U = A^{-\top}P$;
+- $c_i = (\chi \odot U)_{i\cdot}\mathbf 1 / \sigma'_i$, $\gamma = c\odot\sigma''$,
+  $v = (I - \Phi K^\top)^{-1}\gamma = \gamma + \Phi A^{-\top}K^\top\gamma$;
+- $\nabla_K J = \Phi U\chi^\top + v\,g^\top$ (diagonal zeroed), $\nabla_W J = [\Phi U, 0] + v\,\tilde x^\top$.
+
+This is the seed's hand-derived rule (`Infomax.learn`: `phi.T @ (chi_pinv.T + outer(gamma, x))`)
+written without $n \times n$ inverses; it equals `jax.grad` of :func:`objective` (tested to 1e-12).
+Work per sample: one $n^3$ LU and $O(n^2 m)$ triangular solves and products.
+
+Every function takes an *ensemble* of networks (a leading member axis on `W`, `K` and the
+penalties, e.g. one member per λ_K and hearing-loss profile) and one input per member, so a whole
+λ_K sweep is one jitted scan: the fixed points run as one vmapped Picard iteration with a Newton
+fallback chosen once for the ensemble (a per-member `cond` under `vmap` would run Newton always),
+and the LU factorisations are batched kernels on a GPU and a loop of LAPACK calls on a CPU
+(:mod:`neurojax._linalg`).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int
+
+from .. import _linalg
+from .._numerics import sigmoid_derivatives
+from ._equilibrium import _solve_root
+
+
+class OnlineRates(eqx.Module):
+    r"""Rates and penalties of the online rule (PAPER_PROTOCOL.md): $W \leftarrow W - \eta_W\lambda_W
+    \mathrm{sign}W + \eta_W\nabla_W J$ (when `learn_W`), $K \leftarrow K - \eta_K\lambda_K K +
+    \eta_K\nabla_K J$ (when `learn_K`). Each field is a scalar or has the ensemble's leading axis."""
+
+    ff_eta: Float[Array, "*members"]
+    ff_l1: Float[Array, "*members"]
+    rec_eta: Float[Array, "*members"]
+    rec_l2: Float[Array, "*members"]
+
+
+class OnlineStep(eqx.Module):
+    """Per-member result of one online step: the objective $J(x)$ before the update, the
+    fixed-point steps, and whether the root and its factorisation were sound."""
+
+    objective: Float[Array, " members"]
+    fp_steps: Int[Array, " members"]
+    converged: Bool[Array, " members"]
+
+
+def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
+    """Fixed points of every member, `(g, steps, converged)`: Picard for all members at once, then
+    (only if some member did not converge) Newton from σ(0) for all."""
+    h = jnp.einsum("eij,ej->ei", W, xt)
+
+    def solve(method):
+        return jax.vmap(lambda hh, kk: _solve_root(hh, kk, method, rtol, atol, max_steps))(h, K)
+
+    def fallback(first):
+        g2, n2, ok2 = solve("newton")
+        return g2, first[1] + n2, ok2
+
+    first = solve("picard")
+    g, n, ok = jax.lax.cond(jnp.all(first[2]), lambda a: a, fallback, first)
+    return h, g, n, ok
+
+
+def _member_grads(W, K, xt, h, g, n_in):
+    """`(J, grad_W, grad_K, finite)` of one member at its root `g` (formulas in the module doc)."""
+    gg, gp, gpp = sigmoid_derivatives(h + K @ g)
+    n = K.shape[0]
+    a = jnp.eye(n, dtype=K.dtype) - gp[:, None] * K
+    lu, perm = _linalg.lu_perm(a)
+    chi = _linalg.lu_solve(lu, perm, gp[:, None] * W[:, :n_in])
+    gram = chi.T @ chi
+    chol = _linalg.cholesky(gram)
+    objective = jnp.sum(jnp.log(jnp.diagonal(chol)))
+    p = _linalg.cho_solve(chol, chi.T).T  # chi (chiᵀchi)⁻¹
+    u = _linalg.lu_solve(lu, perm, p, trans=1)
+    gamma = jnp.sum(chi * u, axis=1) / gp * gpp
+    v = gamma + gp * _linalg.lu_solve(lu, perm, K.T @ gamma, trans=1)
+    phi_u = gp[:, None] * u
+    grad_k = (phi_u @ chi.T + jnp.outer(v, gg)) * (1 - jnp.eye(n, dtype=K.dtype))
+    grad_w = jnp.outer(v, xt).at[:, :n_in].add(phi_u)
+    return objective, grad_w, grad_k, jnp.isfinite(objective)
+
+
+def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs):
+    """$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
+    h, g, _, ok = ensemble_roots(W, K, xt, **root_kwargs)
+    j = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in)[0])(W, K, xt, h, g)
+    return j, ok
+
+
+def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn_K: bool,
+                active=None, **root_kwargs):
+    r"""One online learning step of every member on its own augmented input `xt` (members × n_w).
+
+    Returns `(W, K, OnlineStep)`. Members that are not `active` (stopped), or whose root or
+    objective is not sound this step (`OnlineStep.converged` False), keep their weights.
+    Parameters of the root solve: `rtol`, `atol`, `max_steps`.
+    """
+    h, g, steps, ok = ensemble_roots(W, K, xt, **root_kwargs)
+    j, gw, gk, finite = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in))(
+        W, K, xt, h, g)
+    sound = ok & finite
+    live = sound if active is None else sound & active
+    col = lambda r: jnp.broadcast_to(r, (W.shape[0],))[:, None, None]  # noqa: E731
+    if learn_W:
+        eta = col(rates.ff_eta)
+        W = jnp.where(live[:, None, None], (W - eta * col(rates.ff_l1) * jnp.sign(W)) + eta * gw, W)
+    if learn_K:
+        eta = col(rates.rec_eta)
+        K = jnp.where(live[:, None, None], (K - eta * col(rates.rec_l2) * K) + eta * gk, K)
+    return W, K, OnlineStep(objective=j, fp_steps=steps, converged=sound)
+
+
+def augmented(x):
+    """`[x, -1]` along the last axis (the threshold input appended)."""
+    return jnp.concatenate([x, -jnp.ones(x.shape[:-1] + (1,), x.dtype)], axis=-1)
+
+
+def ensemble_cost(W, K, eval_x, *, n_in: int, **root_kwargs):
+    r"""The protocol's cost $-\overline{J}$ over the evaluation inputs `eval_x` (samples × n_in),
+    per member; a `lax.map` over the samples (a `vmap` would batch the Newton-fallback `cond`).
+    Also returns whether every root converged."""
+    def one(x):
+        xt = jnp.broadcast_to(augmented(x), (W.shape[0], x.shape[0] + 1))
+        return ensemble_objective(W, K, xt, n_in=n_in, **root_kwargs)
+
+    j, ok = jax.lax.map(one, eval_x)
+    return -jnp.mean(j, axis=0), jnp.all(ok, axis=0)
+
+
+class OnlineChunk(eqx.Module):
+    """Result of :func:`online_run`: the weights, which members still learn, their last cost, and
+    per evaluation block the cost (blocks × members), the largest fixed-point step count and
+    whether every step of the block was sound."""
+
+    W: Float[Array, "members n_out n_w"]
+    K: Float[Array, "members n_out n_out"]
+    active: Bool[Array, " members"]
+    cost: Float[Array, " members"]
+    costs: Float[Array, "blocks members"]
+    fp_steps: Int[Array, "blocks members"]
+    sound: Bool[Array, "blocks members"]
+    actives: Bool[Array, "blocks members"]
+
+
+def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates, *, n_in: int,
+               learn_W: bool, learn_K: bool, eval_every: int, stop_rise: float | None,
+               **root_kwargs) -> OnlineChunk:
+    r"""`len(idx)` online steps of an ensemble (a multiple of `eval_every`): step `s` learns, in
+    every member `e`, on `gains[e] * pool[idx[s]]`; after every `eval_every` steps the cost
+    $-\overline J$ is evaluated on `eval_x` (unattenuated). With `stop_rise`, a member whose cost
+    rose by more than `stop_rise` since the previous evaluation, or whose cost or any step was not
+    finite, stops learning (the paper's phase-3 early stop; `active` False from then on).
+    Pure and jittable; the caller chunks a long run into calls."""
+    blocks = idx.reshape(-1, eval_every)
+
+    def step(carry, i):
+        W, K, active = carry
+        xt = augmented(gains * pool[i])
+        W, K, st = online_step(W, K, xt, rates, n_in=n_in, learn_W=learn_W, learn_K=learn_K,
+                               active=active, **root_kwargs)
+        return (W, K, active), (st.fp_steps, st.converged)
+
+    def block(carry, ii):
+        W, K, active, prev = carry
+        (W, K, _), (steps, sound) = jax.lax.scan(step, (W, K, active), ii)
+        new, _ = ensemble_cost(W, K, eval_x, n_in=n_in, **root_kwargs)
+        sound = jnp.all(sound, axis=0)
+        if stop_rise is not None:
+            rose = (new - prev > stop_rise) | ~jnp.isfinite(new) | ~sound
+            active = active & ~rose
+        prev = jnp.where(jnp.isfinite(new), new, prev)
+        return (W, K, active, prev), (new, jnp.max(steps, axis=0), sound, active)
+
+    (W, K, active, cost), (costs, steps, sound, actives) = jax.lax.scan(
+        block, (W, K, active, cost), blocks)
+    return OnlineChunk(W=W, K=K, active=active, cost=cost, costs=costs, fp_steps=steps,
+                       sound=sound, actives=actives)
