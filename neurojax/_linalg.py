@@ -87,6 +87,11 @@ def lu_solve(lu, perm, b, trans: int = 0):
     return (_lu_solve_perm_t if trans else _lu_solve_perm)(lu, perm, b)
 
 
+qr = _cpu_sequential(lambda a: jnp.linalg.qr(a, mode="reduced"))
+qr.__doc__ = """Reduced QR factorisation `(Q, R)` of an (n, m) matrix, n >= m; one LAPACK call per
+matrix under `vmap` on CPU."""
+
+
 def cho_solve(chol, b):
     """Solve $A x = b$ from the lower Cholesky factor of $A$ (unbatched LAPACK calls on CPU)."""
     return _cho_solve(chol, b)

@@ -1,6 +1,7 @@
 """Shared scalar numerics: the one logistic sigmoid of the package and its derivatives."""
 
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 
@@ -14,9 +15,13 @@ def sigmoid_derivatives(
 ) -> tuple[Float[Array, "..."], Float[Array, "..."], Float[Array, "..."]]:
     r"""$\sigma$, $\sigma' = \sigma(1-\sigma)$ and $\sigma'' = \sigma'(1-2\sigma)$ at `x`.
 
-    The same expressions as the seed's `Infomax._gfunc` (seed 000).
+    The seed's expressions (`Infomax._gfunc`, seed 000), evaluated as $\sigma' = \sigma(x)\sigma(-x)$
+    and $\sigma'' = \sigma'(\sigma(-x) - \sigma(x))$: $1 - \sigma(x)$ computed by subtraction keeps
+    few digits once $\sigma(x)$ is near 1 (float32: 3 at x = 10; exactly 0 from x ≈ 17, float64
+    from x ≈ 37), $\sigma(-x)$ keeps them all.
     """
     g = sigmoid(x)
-    gp = g * (1 - g)
-    gpp = gp * (1 - 2 * g)
+    gm = sigmoid(-jnp.asarray(x))
+    gp = g * gm
+    gpp = gp * (gm - g)
     return g, gp, gpp

@@ -33,11 +33,20 @@ from ._online import (
     online_run as online_run,
     online_step as online_step,
 )
+from ._paper_measures import (
+    SlowingCurves as SlowingCurves,
+    connectivity_profile as connectivity_profile,
+    damped_steps as damped_steps,
+    mean_squared_correlation as mean_squared_correlation,
+    paper_slowing as paper_slowing,
+    population_vector as population_vector,
+)
 from ._tinnitus import (
     PROFILES as PROFILES,
     audiogram as audiogram,
     critical_slowing as critical_slowing,
     hearing_loss as hearing_loss,
+    paper_audiogram as paper_audiogram,
     penalty_sweep as penalty_sweep,
     rho as rho,
     silence_response as silence_response,

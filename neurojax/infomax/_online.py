@@ -5,8 +5,10 @@ Dotan & Shriki (2021) learn with ONE sample per step. At that batch size the gen
 the exact gradient of $J = \tfrac12\log\det\chi^\top\chi$ in closed form around one LU of
 $A = I - \Phi K$ per sample, with $\chi = A^{-1}\Phi W_x$ ($W_x$: the input columns of $W$):
 
-- $P = \chi(\chi^\top\chi)^{-1}$ (the transposed pseudo-inverse), $U = A^{-\top}P$;
-- $c_i = (\chi \odot U)_{i\cdot}\mathbf 1 / \sigma'_i$, $\gamma = c\odot\sigma''$,
+- $\chi = QR$, $J = \sum_i \log|R_{ii}|$, $P = \chi(\chi^\top\chi)^{-1} = QR^{-\top}$ (the transposed
+  pseudo-inverse), $U = A^{-\top}P$;
+- $c_i = (\chi \odot U)_{i\cdot}\mathbf 1 / \sigma'_i$, $\gamma = c\odot\sigma''$ (evaluated as
+  $(\chi \odot U)\mathbf 1 \odot (1 - 2g)$: no division by an underflowing $\sigma'$),
   $v = (I - \Phi K^\top)^{-1}\gamma = \gamma + \Phi A^{-\top}K^\top\gamma$;
 - $\nabla_K J = \Phi U\chi^\top + v\,g^\top$ (diagonal zeroed), $\nabla_W J = [\Phi U, 0] + v\,\tilde x^\top$.
 
@@ -71,17 +73,19 @@ def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
 
 def _member_grads(W, K, xt, h, g, n_in):
     """`(J, grad_W, grad_K, finite)` of one member at its root `g` (formulas in the module doc)."""
-    gg, gp, gpp = sigmoid_derivatives(h + K @ g)
+    gg, gp, _ = sigmoid_derivatives(h + K @ g)
     n = K.shape[0]
     a = jnp.eye(n, dtype=K.dtype) - gp[:, None] * K
     lu, perm = _linalg.lu_perm(a)
     chi = _linalg.lu_solve(lu, perm, gp[:, None] * W[:, :n_in])
-    gram = chi.T @ chi
-    chol = _linalg.cholesky(gram)
-    objective = jnp.sum(jnp.log(jnp.diagonal(chol)))
-    p = _linalg.cho_solve(chol, chi.T).T  # chi (chiᵀchi)⁻¹
+    # χ = QR: J = Σ log|R_ii| and P = χ(χᵀχ)⁻¹ = Q R⁻ᵀ without forming χᵀχ, whose condition
+    # number (the square of χ's) exhausts float32 once learning has sharpened W
+    q, r = _linalg.qr(chi)
+    objective = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(r))))
+    p = jax.lax.linalg.triangular_solve(r, q, left_side=False, lower=False, transpose_a=True)
     u = _linalg.lu_solve(lu, perm, p, trans=1)
-    gamma = jnp.sum(chi * u, axis=1) / gp * gpp
+    # γ = c σ'' with c_i = (χ ⊙ U)_i·1 / σ'_i; σ''/σ' = 1 − 2g (no 0/0 where σ' underflows)
+    gamma = jnp.sum(chi * u, axis=1) * (1 - 2 * gg)
     v = gamma + gp * _linalg.lu_solve(lu, perm, K.T @ gamma, trans=1)
     phi_u = gp[:, None] * u
     grad_k = (phi_u @ chi.T + jnp.outer(v, gg)) * (1 - jnp.eye(n, dtype=K.dtype))
@@ -90,7 +94,7 @@ def _member_grads(W, K, xt, h, g, n_in):
 
 
 def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs):
-    """$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
+    r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
     h, g, _, ok = ensemble_roots(W, K, xt, **root_kwargs)
     j = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in)[0])(W, K, xt, h, g)
     return j, ok

@@ -156,32 +156,54 @@ def _slowing(model, s, x, max_steps):
 
 
 def tone(n_in: int, channel, amplitude, *, width: float = 1.0):
-    r"""A pure tone at `channel` (1-based, may be fractional): $a\,e^{-(j-c)^2/2w^2}$, $j = 1..n_{in}$."""
+    r"""A pure tone at `channel` (1-based, may be fractional): $a\,e^{-(j-c)^2/2w^2}$, $j = 1..n_{in}$;
+    `width=0` gives the unit impulse $a\,e_c$ of the paper's audiogram scripts."""
     j = jnp.arange(1, n_in + 1, dtype=jnp.result_type(amplitude, float))
+    if width == 0:
+        return jnp.where(j == channel, amplitude, 0.0).astype(j.dtype)
     return amplitude * jnp.exp(-0.5 * ((j - channel) / width) ** 2)
 
 
 def audiogram(model, *, gain=None, threshold: float = 0.05, a_max: float = 10.0,
-              n_bisect: int = 40, width: float = 1.0) -> Float[Array, " n_in"]:
+              n_bisect: int = 40, width: float = 1.0, undetected: str = "inf",
+              silence=None) -> Float[Array, " n_in"]:
     r"""Hearing threshold per input channel: the smallest tone amplitude $a$ (see `tone`) whose
     output differs from the silence response by more than `threshold` in some output,
     $\max_i |g_i(\text{gain}\cdot a\,\text{tone}_j) - g_i(0)| > \theta$, found by `n_bisect`
     bisection steps on $[0, a_{max}]$, vmapped over channels (assumes the response grows with $a$).
     `gain` (per channel) models the damaged ear in front of the network. Channels not detected
-    even at `a_max` get `inf`. Compare two audiograms in dB as $20\log_{10}(a/a_{ref})$."""
+    even at `a_max` get `inf` (`undetected="inf"`) or `a_max` (`"a_max"`, the paper's scripts).
+    Compare two audiograms in dB as $20\log_{10}(a/a_{ref})$ (amplitude) or, as the paper's
+    scripts do, $10\log_{10} a$ minus the mean before deprivation.
+
+    Two conventions: the default (a Gaussian tone of width 1, θ = 0.05, $a \le 10$) is this
+    package's; the paper's scripts use a unit impulse `width=0`, θ = 1e-2, $a \le 100$, bisection
+    to 1e-6 (`n_bisect=27`) and `undetected="a_max"` (:func:`paper_audiogram`). `silence`: the
+    reference response (default: this model's :func:`silence_response`)."""
     if not threshold > 0 or not a_max > 0:
         raise ValueError(f"`threshold` and `a_max` must be > 0, got {threshold}, {a_max}")
     n_bisect = check_positive_int("n_bisect", n_bisect)
+    check_choice("undetected", undetected, ("inf", "a_max"))
+    if not width >= 0:
+        raise ValueError(f"`width` must be >= 0, got {width}")
     dt = model.W.dtype
     g = jnp.ones(model.n_in, dt) if gain is None else hearing_loss(gain, model.n_in).astype(dt)
-    return _audiogram(model, g, jnp.asarray(threshold, dt), jnp.asarray(a_max, dt), n_bisect,
-                      width)
+    g0 = silence_response(model) if silence is None else jnp.asarray(silence, dt)
+    return _audiogram(model, g, g0, jnp.asarray(threshold, dt), jnp.asarray(a_max, dt), n_bisect,
+                      width, undetected == "inf")
+
+
+def paper_audiogram(model, *, gain=None, silence=None) -> Float[Array, " n_in"]:
+    r""":func:`audiogram` with the paper scripts' convention: amplitude $a$ of a unit impulse
+    $a\,e_j$ in [0, 100] at which the largest output change reaches 1e-2, bisection to 1e-6,
+    100 where never reached."""
+    n_bisect = int(np.ceil(np.log2(100 / 1e-6)))
+    return audiogram(model, gain=gain, threshold=1e-2, a_max=100.0, n_bisect=n_bisect, width=0.0,
+                     undetected="a_max", silence=silence)
 
 
 @eqx.filter_jit
-def _audiogram(model, gain, threshold, a_max, n_bisect, width):
-    g0 = silence_response(model)
-
+def _audiogram(model, gain, g0, threshold, a_max, n_bisect, width, inf_if_missing):
     def heard(c, a):
         x = gain * tone(model.n_in, c, a, width=width)
         return jnp.max(jnp.abs(equilibrium(model, x).g - g0)) > threshold
@@ -194,6 +216,7 @@ def _audiogram(model, gain, threshold, a_max, n_bisect, width):
             return jnp.where(h, lo, mid), jnp.where(h, mid, hi)
 
         lo, hi = jax.lax.fori_loop(0, n_bisect, step, (jnp.zeros((), a_max.dtype), a_max))
-        return jnp.where(heard(c, a_max), hi, jnp.inf)
+        missing = jnp.inf if inf_if_missing else a_max
+        return jnp.where(heard(c, a_max), hi, missing)
 
-    return jax.vmap(one)(jnp.arange(1, model.n_in + 1, dtype=a_max.dtype))
+    return jax.lax.map(one, jnp.arange(1, model.n_in + 1, dtype=a_max.dtype))

@@ -1,0 +1,86 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import max_rel, seed_reference
+
+import neurojax.infomax as nim
+
+
+def _state(n_in, n_out, key, scale=0.05):
+    m = nim.RecurrentInfoMax.tonotopic(n_in, n_out, dtype=jnp.float64)
+    K = scale * jax.random.normal(key, (n_out, n_out), jnp.float64) * (1 - jnp.eye(n_out))
+    return np.asarray(m.W), np.asarray(K)
+
+
+@pytest.mark.parametrize("n_in, n_out, scale", [(8, 12, 0.3), (10, 30, 0.05)])
+def test_online_step_equals_seed_learn_on_one_sample(x64, n_in, n_out, scale):
+    S = seed_reference("infomax_seed")
+    W, K = _state(n_in, n_out, jax.random.key(1), scale)
+    x = np.asarray(nim.tones(jax.random.key(2), n_in, 5, ), np.float64)
+    net = S.Infomax(n_in, n_out, rec_ridge=0.15)
+    net.W, net.K = W.copy(), K.copy()
+    rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.001, 0.15)))
+    Wj, Kj = jnp.asarray(W)[None], jnp.asarray(K)[None]
+    for i in range(5):
+        net.learn(x[i][:, None])
+        xt = jnp.concatenate([x[i], -jnp.ones(1)])[None]
+        Wj, Kj, st = nim.online_step(Wj, Kj, xt, rates, n_in=n_in, learn_W=True, learn_K=True)
+        assert bool(st.converged[0])
+    assert max_rel(Wj[0], net.W) <= 1e-12
+    assert max_rel(Kj[0], net.K) <= 1e-12
+    assert not np.any(np.diag(np.asarray(Kj[0])))
+
+
+def test_closed_form_gradient_equals_jax_grad(x64):
+    W, K = _state(10, 30, jax.random.key(3), 0.1)
+    m = nim.RecurrentInfoMax(W, K)
+    x = nim.tones(jax.random.key(4), 10, 1)
+    ref = nim.per_sample_grads(m, x)
+    rates = nim.OnlineRates(*(jnp.asarray(v) for v in (1.0, 0.0, 1.0, 0.0)))
+    xt = jnp.concatenate([x[0], -jnp.ones(1)])[None]
+    W1, K1, st = nim.online_step(jnp.asarray(W)[None], jnp.asarray(K)[None], xt, rates, n_in=10,
+                                 learn_W=True, learn_K=True)
+    assert max_rel(W1[0] - W, ref.W[0]) <= 1e-11
+    assert max_rel(K1[0] - K, ref.K[0]) <= 1e-11
+    assert abs(float(st.objective[0]) - float(nim.objective(m, x[0]))) <= 1e-11
+
+
+def test_ensemble_members_are_independent_and_stopped_members_frozen(x64):
+    W, K = _state(8, 12, jax.random.key(5), 0.2)
+    W2, K2 = _state(8, 12, jax.random.key(6), 0.4)
+    Ws, Ks = jnp.stack([W, W2]), jnp.stack([K, K2])
+    xt = jnp.concatenate([nim.tones(jax.random.key(7), 8, 2), -jnp.ones((2, 1))], axis=1)
+    rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, jnp.array([0.1, 0.3]))))
+    Wb, Kb, _ = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True)
+    for e in range(2):
+        r1 = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, [0.1, 0.3][e])))
+        _, Ke, _ = nim.online_step(Ws[e:e + 1], Ks[e:e + 1], xt[e:e + 1], r1, n_in=8,
+                                   learn_W=False, learn_K=True)
+        assert max_rel(Kb[e], Ke[0]) <= 1e-13
+    assert np.array_equal(np.asarray(Wb), np.asarray(Ws))  # learn_W=False
+    _, Kf, _ = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True,
+                               active=jnp.array([True, False]))
+    assert np.array_equal(np.asarray(Kf[1]), np.asarray(Ks[1]))
+    assert np.array_equal(np.asarray(Kf[0]), np.asarray(Kb[0]))
+
+
+def test_online_run_early_stop_on_a_cost_rise(x64):
+    W, K = _state(8, 12, jax.random.key(8), 0.2)
+    pool = nim.tones(jax.random.key(9), 8, 50)
+    rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, 0.1)))
+    args = (jnp.asarray(W)[None], jnp.asarray(K)[None], jnp.array([True]))
+    c0, ok = nim.ensemble_cost(args[0], args[1], pool[:4], n_in=8)
+    assert bool(ok[0])
+    kw = dict(n_in=8, learn_W=False, learn_K=True, eval_every=5)
+    idx = jnp.arange(20) % 50
+    free = nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx, pool[:4], rates,
+                          stop_rise=None, **kw)
+    assert free.costs.shape == (4, 1) and bool(free.active[0])
+    # a previous cost far below the first evaluation: the rise exceeds stop_rise -> stops at once
+    stop = nim.online_run(*args, c0 - 1e3, pool, jnp.ones((1, 8)), idx, pool[:4], rates,
+                          stop_rise=100.0, **kw)
+    assert not bool(stop.active[0]) and not bool(stop.actives[0, 0])
+    first = nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx[:5], pool[:4], rates,
+                           stop_rise=None, **kw)
+    assert np.array_equal(np.asarray(stop.K), np.asarray(first.K))  # learned one block only
