@@ -1,8 +1,16 @@
-"""Tinnitus protocol: time per 1,000 learning steps (phase 2, K learning, the long phases) at the
-`small` (32 -> 64, batch 16) and `paper` (40 -> 400, one sample per step) sizes, and the seed's NumPy
-`Infomax.learn` on the same problem in the same process (timed on fewer steps, scaled to 1,000).
+"""Tinnitus protocol (Dotan & Shriki 2021): the paper's batch-1 online step and the λ_K ensemble.
 
-    python benchmarks/bench_tinnitus.py [--x64] [--quick]
+- 40 -> 400, one sample per step, K learning (phases 2/3): neurojax `online_run` vs the seed's NumPy
+  `Infomax.learn` on the same states, same process, float64 (and neurojax float32), at
+  (a) an early state: K after 10⁴ online phase-2 steps from the tonotopic W (λ_K = 0.226), and
+  (b) a near-critical state: that K scaled to ρ(K) = 3 (the paper's end-of-phase-2 state at
+  λ_K = 0.226 is only available once a 40 -> 400 run has reached it: `--state DIR` takes K and W
+  from a run directory's checkpoint instead);
+- ensemble throughput (member-steps per second) for 1 / 8 / 32 members vs a loop over members
+  with one-member calls, at 40 -> 80 and 40 -> 400 (float32);
+- projected protocol time per λ_K at 40 -> 400 (2.05 M steps) from the measured step.
+
+    python benchmarks/bench_tinnitus.py [--quick] [--state RUN_DIR]
 """
 
 import sys
@@ -11,72 +19,116 @@ from pathlib import Path
 
 import jax
 
-if "--x64" in sys.argv:
-    jax.config.update("jax_enable_x64", True)
-import equinox as eqx  # noqa: E402
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import seed_module, write  # noqa: E402
+from _timing import seed_module, time_call, write  # noqa: E402
 
 import neurojax.infomax as nim  # noqa: E402
-from neurojax.experiments.tinnitus import TinnitusConfig, _learn, _stack  # noqa: E402
+from neurojax.experiments._checkpoint import RunDirectory  # noqa: E402
+
+N_IN = 40
 
 
-def neurojax_per_1000(cfg, chunk):
-    x = nim.tones(jax.random.key(0), cfg.n_in, cfg.n_samples)
-    m = nim.RecurrentInfoMax.tonotopic(cfg.n_in, cfg.n_out, dtype=x.dtype)
-    opt = cfg.optimizer(2)
-    models = _stack(m, 1)
-    states = _stack(opt.init(eqx.filter(m, eqx.is_array)), 1)
-    key = jax.random.key(1)
-
-    def run(models, states, lo, n):
-        for s in range(lo, lo + n, chunk):
-            idx = nim.batch_indices(key, cfg.n_samples, cfg.batch_size, range(s, s + chunk))
-            models, states, _ = _learn(models, states, x[None], idx, opt)
-        return jax.block_until_ready((models, states))
-
-    models, states = run(models, states, 0, 2 * chunk)  # warm-up (compile), K already non-zero
-    t0 = time.perf_counter()
-    run(models, states, 2 * chunk, 1000)
-    return time.perf_counter() - t0
+def _rates(dt, lam=0.226):
+    return nim.OnlineRates(*(jnp.asarray(v, dt) for v in (0.1, 0.001, 0.001, lam)))
 
 
-def seed_per_1000(cfg, steps):
+def _runner(n_steps, n_in=N_IN):
+    @jax.jit
+    def run(W, K, pool, idx, rates):
+        E = W.shape[0]
+        out = nim.online_run(W, K, jnp.ones(E, bool), jnp.zeros(E, W.dtype), pool,
+                             jnp.ones((E, n_in), W.dtype), idx, pool[:1], rates, n_in=n_in,
+                             learn_W=False, learn_K=True, eval_every=n_steps, stop_rise=None)
+        return out.K
+
+    return run
+
+
+def early_state(n_out, pool, steps=10_000):
+    m = nim.RecurrentInfoMax.tonotopic(N_IN, n_out, dtype=jnp.float64)
+    run = _runner(1000)
+    W, K = m.W[None], m.K[None]
+    for c in range(steps // 1000):
+        idx = jnp.arange(c * 1000, (c + 1) * 1000) % pool.shape[0]
+        K = run(W, K, pool, idx, _rates(jnp.float64))
+    return np.asarray(W[0]), np.asarray(K[0])
+
+
+def step_time(W, K, pool, dt, n=50):
+    run = _runner(n)
+    args = (jnp.asarray(W, dt)[None], jnp.asarray(K, dt)[None], pool.astype(dt),
+            jnp.arange(n) % pool.shape[0], _rates(dt))
+    return time_call(lambda: run(*args), repeat=3)["best_s"] / n
+
+
+def seed_step_time(W, K, pool, n):
     S = seed_module("infomax_seed")
-    rng = np.random.default_rng(0)
-    x = np.asarray(nim.tones(jax.random.key(0), cfg.n_in, cfg.n_samples), np.float64).T
-    net = S.Infomax(cfg.n_in, cfg.n_out)
-    net.FF_eta = 0.0  # phase 2: K only
-    for _ in range(5):
-        net.learn(x[:, rng.choice(cfg.n_samples, cfg.batch_size, replace=False)])
+    net = S.Infomax(N_IN, W.shape[0], ff_eta=0.0, rec_ridge=0.226)
+    net.W, net.K = np.array(W), np.array(K)
+    x = np.asarray(pool, np.float64)
+    net.learn(x[0][:, None])
     t0 = time.perf_counter()
-    for _ in range(steps):
-        net.learn(x[:, rng.choice(cfg.n_samples, cfg.batch_size, replace=False)])
-    return (time.perf_counter() - t0) * 1000 / steps
+    for i in range(n):
+        net.learn(x[i + 1][:, None])
+    return (time.perf_counter() - t0) / n
+
+
+def ensemble_rate(n_out, E, pool, n=20):
+    m = nim.RecurrentInfoMax.tonotopic(N_IN, n_out, dtype=jnp.float32)
+    K = 0.02 * jax.random.normal(jax.random.key(1), (n_out, n_out)) * (1 - jnp.eye(n_out))
+    lam = jnp.linspace(0.05, 0.3, E, dtype=jnp.float32)
+    rates = nim.OnlineRates(*(jnp.asarray(v, jnp.float32) for v in (0.1, 0.001, 0.001)), lam)
+    run = _runner(n)
+    W = jnp.broadcast_to(m.W, (E,) + m.W.shape)
+    Ks = jnp.broadcast_to(K.astype(jnp.float32), (E,) + K.shape)
+    p32, idx = pool.astype(jnp.float32), jnp.arange(n)
+    t_ens = time_call(lambda: run(W, Ks, p32, idx, rates), repeat=3)["best_s"]
+    one = lambda e: nim.OnlineRates(rates.ff_eta, rates.ff_l1, rates.rec_eta, lam[e:e + 1])  # noqa: E731
+    t_loop = time_call(lambda: [run(W[:1], Ks[:1], p32, idx, one(e)) for e in range(E)],
+                       repeat=3)["best_s"]
+    return E * n / t_ens, E * n / t_loop
 
 
 def main():
     quick = "--quick" in sys.argv
+    pool = nim.tones(jax.random.key(0), N_IN, 20_000).astype(jnp.float64)
+    W, K = early_state(400, pool, steps=2000 if quick else 10_000)
+    rho0 = float(np.max(np.abs(np.linalg.eigvals(K))))
+    states = {"early (10^4 phase-2 steps)": (W, K),
+              "near-critical (K scaled to rho = 3)": (W, K * (3.0 / rho0))}
+    if "--state" in sys.argv:  # a run directory's newest checkpoint (member 0)
+        folder = Path(sys.argv[sys.argv.index("--state") + 1])
+        name = RunDirectory.__new__(RunDirectory)
+        name.path = folder
+        with np.load(folder / name.latest_name() / "arrays.npz") as z:
+            states[f"checkpoint {folder.name}/{name.latest_name()}"] = (z["W"][0], z["K"][0])
     rows = []
-    for name, seed_steps in (("small", 200), ("paper", 50 if quick else 200)):
-        cfg = TinnitusConfig.preset(name)
-        if name == "paper":
-            cfg = TinnitusConfig.preset(name, n_samples=20_000)  # data set size does not matter
-        t = neurojax_per_1000(cfg, chunk=100)
-        try:
-            ts = seed_per_1000(cfg, seed_steps)
-        except (ImportError, FileNotFoundError):
-            ts = float("nan")
-        rows.append({"preset": name, "size": f"{cfg.n_in}->{cfg.n_out}", "batch": cfg.batch_size,
-                     "neurojax_s_per_1000": t, "seed_s_per_1000": ts, "speedup": ts / t,
-                     "phase_steps": cfg.steps_W + cfg.steps_K + cfg.steps_attenuated,
-                     "neurojax_protocol_h": t * (cfg.steps_W + cfg.steps_K +
-                                                 cfg.steps_attenuated) / 1000 / 3600})
-    write("tinnitus", {"note": "phase-2 (K) learning steps; seed timed on fewer steps, scaled"},
-          rows, ["preset", "size", "batch", "neurojax_s_per_1000", "seed_s_per_1000", "speedup",
-                 "neurojax_protocol_h"])
+    for name, (w, k) in states.items():
+        rho = float(np.max(np.abs(np.linalg.eigvals(k))))
+        t64 = step_time(w, k, pool, jnp.float64)
+        t32 = step_time(w, k, pool, jnp.float32)
+        ts = seed_step_time(w, k, pool, 5 if quick else 20)
+        rows.append({"what": f"40->400 batch-1 K step, {name}", "rho_K": rho,
+                     "neurojax_f64_ms": 1e3 * t64, "neurojax_f32_ms": 1e3 * t32,
+                     "seed_f64_ms": 1e3 * ts, "speedup_f64": ts / t64, "speedup_f32": ts / t32,
+                     "protocol_h_per_lambda_f32": t32 * 2.05e6 / 3600})
+    for n_out in (80, 400):
+        for E in ((1, 8) if quick else (1, 8, 32)):
+            if n_out == 400 and E == 32 and quick:
+                continue
+            ens, loop = ensemble_rate(n_out, E, pool)
+            rows.append({"what": f"40->{n_out} f32 ensemble of {E}", "members": E,
+                         "member_steps_per_s": ens, "loop_member_steps_per_s": loop,
+                         "ensemble_vs_loop": ens / loop})
+    write("tinnitus", {"note": "online (one sample per step) K learning; seed timed on the same "
+                               "states in the same process"},
+          rows, ["what", "rho_K", "neurojax_f64_ms", "neurojax_f32_ms", "seed_f64_ms",
+                 "speedup_f64", "speedup_f32", "protocol_h_per_lambda_f32",
+                 "member_steps_per_s", "loop_member_steps_per_s", "ensemble_vs_loop"])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+import neurojax.infomax as nim
 from neurojax._cli import build_parser, main
 
 
@@ -123,7 +124,7 @@ def test_tinnitus_experiment_writes_summary_and_resumes(tmp_path):
                          penalties=(0.05, 0.5))
     res = tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False,
                               sweep_steps=(10, 10))
-    assert res["profiles"] == ["baseline", "shifted", "soft", "low", "notch"]
+    assert res["profiles"] == list(nim.PROFILES)
     assert "tinnitus_profiles.png" in res["figures"]
     b = res["per_profile"]["baseline"]
     assert len(b["silence_after"]) == 12 and len(b["audiogram_db"]) == 8
@@ -134,3 +135,26 @@ def test_tinnitus_experiment_writes_summary_and_resumes(tmp_path):
     again = tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False,
                                 sweep_steps=(10, 10), resume=True)  # finished: same numbers
     assert again["per_profile"]["baseline"]["silence_after"] == b["silence_after"]
+
+
+def test_paper_command_runs_resumes_and_refuses_to_overwrite(tmp_path, capsys):
+    out = str(tmp_path / "p")
+    assert main(["paper", "--preset", "tiny", "--out", out, "--no-progress",
+                 "--scale-step", "1"]) == 0
+    s = json.loads((tmp_path / "p" / "paper_summary.json").read_text())
+    assert s["penalties"] == [0.05, 0.2] and set(s["profiles"]) == {"baseline", "low"}
+    assert len(s["rho_before"]) == 2 and len(s["profiles"]["low"]["rho_after"]) == 2
+    assert {"crossing", "all", "reason"} <= set(s["crossings_before"])
+    for fig in ("rho_vs_lambda.png", "critical_slowing.png", "measures.png"):
+        assert (tmp_path / "p" / fig).stat().st_size > 0
+    capsys.readouterr()
+    assert main(["paper", "--preset", "tiny", "--out", out, "--no-progress"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(["paper", "--preset", "tiny", "--out", out, "--no-progress", "--seed", "3",
+                 "--resume"]) == 2
+    assert "seed: checkpoint 0, now 3" in capsys.readouterr().err
+    assert main(["paper", "--preset", "tiny", "--out", str(tmp_path / "q"), "--resume",
+                 "--no-progress"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["paper", "--penalties", "0"])

@@ -19,7 +19,8 @@ def test_hearing_loss_profiles(x64, name):
     assert g.shape == (40,) and np.all((0 <= g) & (g <= 1))
     lost = g < 0.5
     j = np.arange(1, 41)  # channel numbers; the gain is exactly 0.5 at each edge
-    where = {"baseline": j > 20, "shifted": j > 30, "low": j < 20, "notch": (j > 10) & (j < 30)}
+    where = {"baseline": j > 20, "shifted": j > 30, "low": j < 20, "notch": (j > 10) & (j < 30),
+             "band": (j > 10) & (j < 30)}
     if name in where:
         np.testing.assert_array_equal(lost, where[name])
     else:  # soft: the same midpoint, a shallow slope

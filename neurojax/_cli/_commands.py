@@ -67,6 +67,10 @@ def run(args) -> int:
 
         return _summary(out, tinnitus_experiment, progress=progress, seed=args.seed,
                         preset=args.preset, profile=args.profile, resume=args.resume)
+    if args.command == "paper":
+        from ._paper import paper_command
+
+        return _summary(out, paper_command, progress=progress, seed=args.seed, args=args)
     raise ValueError(f"unknown command {args.command!r}")  # pragma: no cover (argparse rejects it)
 
 

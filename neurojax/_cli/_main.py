@@ -114,10 +114,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tinnitus.add_argument("--preset", choices=["small", "paper"], default="small")
     tinnitus.add_argument("--profile", default="baseline",
-                          choices=["baseline", "shifted", "soft", "low", "notch", "all"])
+                          choices=["baseline", "shifted", "soft", "low", "notch", "band", "all"])
     tinnitus.add_argument("--resume", action="store_true",
                           help="continue from the last checkpoint in OUT/checkpoint")
+    paper = sub.add_parser(
+        "paper", parents=[common], help="the paper's protocol: lambda_K sweep x hearing-loss profiles",
+        description="Dotan & Shriki (2021) as its authors' code runs it: one sample per step, "
+        "phases of 50k / 1M / 1M steps, every lambda_K and profile as one ensemble; checkpoints "
+        "in OUT/run after every chunk (resume with --resume); then rho(K) vs lambda_K, critical "
+        "slowing down, audiograms, silence responses and K's profile: figures, "
+        "paper_summary.json. --x64 learns in float64 (default float32).",
+    )
+    paper.add_argument("--preset", choices=["paper", "reduced", "tiny"], default="reduced")
+    paper.add_argument("--penalties", type=_positive_float, nargs="+", default=None,
+                       metavar="LAMBDA", help="lambda_K values (default: the preset's)")
+    paper.add_argument("--profiles", nargs="+", default=None, metavar="NAME",
+                       choices=["baseline", "shifted", "soft", "band", "low", "notch"],
+                       help="hearing-loss profiles of phase 3 (default: the paper's five)")
+    paper.add_argument("--scale-step", type=_positive_float, default=None,
+                       help="step of s in the critical-slowing scan K -> sK over [0, 4] "
+                       "(default 0.01 up to 100 outputs, else 0.05)")
+    paper.add_argument("--resume", action="store_true", help="continue the run in OUT/run")
+    paper.add_argument("--overwrite", action="store_true",
+                       help="delete a run already in OUT/run and start again")
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 def _setup_jax(args) -> None:

@@ -139,7 +139,7 @@ class RunDirectory:
         except (OSError, json.JSONDecodeError) as err:
             raise ValueError(f"resume: cannot read {folder / 'meta.json'}: {err}") from None
         try:
-            with np.load(folder / "arrays.npz") as z:
+            with open(folder / "arrays.npz", "rb") as f, np.load(f) as z:
                 arrays = {k: z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"resume: cannot read {folder / 'arrays.npz'}: {err}") from None

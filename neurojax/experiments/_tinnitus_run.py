@@ -77,6 +77,24 @@ def _crossing(lam, rho, level=4.0):
     return None
 
 
+def _crossing_all(lam, rho, level=4.0) -> dict:
+    """Where ρ(K) passes `level` as λ_K grows (linear interpolation between swept values):
+    `crossing` (the first, or None), `all` crossings, and `reason` when there is none."""
+    order = np.argsort(lam)
+    lam, rho = np.asarray(lam, float)[order], np.asarray(rho, float)[order]
+    found = []
+    for j in range(len(lam) - 1):
+        if (rho[j] >= level) != (rho[j + 1] >= level):
+            t = (level - rho[j]) / (rho[j + 1] - rho[j])
+            found.append(float(lam[j] + t * (lam[j + 1] - lam[j])))
+    reason = None
+    if not found:
+        side = "above" if rho.min() >= level else "below"
+        reason = (f"rho(K) is {side} {level} at every swept lambda_K "
+                  f"(range {rho.min():.3g}..{rho.max():.3g} over lambda_K {lam[0]:g}..{lam[-1]:g})")
+    return {"crossing": found[0] if found else None, "all": found, "reason": reason}
+
+
 def _figures(out, run, meas, config):
     names = run["profiles"]
     figs = []

@@ -1,0 +1,11 @@
+"""`neurojax paper`: arguments to :func:`neurojax.experiments._paper_run.paper_experiment`."""
+
+
+def paper_command(out, *, progress: bool, seed: int, args) -> dict:
+    from ..experiments._paper_run import paper_experiment
+
+    return paper_experiment(out, preset=args.preset, seed=seed, resume=args.resume,
+                            overwrite=args.overwrite, progress=progress,
+                            dtype="float64" if args.x64 else "float32",
+                            scale_step=args.scale_step, penalties=args.penalties,
+                            profiles=args.profiles)

@@ -1,0 +1,154 @@
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import neurojax.infomax as nim
+from neurojax.experiments import _checkpoint
+from neurojax.experiments.paper import PAPER_PENALTIES, PaperConfig, run_paper
+
+
+def _cfg(**kw):
+    base = dict(steps=(40, 80, 80), chunk=20, eval_every=20, n_eval=4, pool_size=200,
+                dtype="float64")
+    return PaperConfig.preset("tiny", **(base | kw))
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(np.asarray(a[k]), np.asarray(b[k])), k
+
+
+def _same_history(a, b):
+    for p in (1, 2, 3):
+        for k in a[p]:
+            assert np.array_equal(np.asarray(a[p][k]), np.asarray(b[p][k])), (p, k)
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield run_paper(_cfg(), seed=3)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+
+
+def test_presets_follow_the_paper():
+    cfg = PaperConfig.preset("paper")
+    assert (cfg.n_in, cfg.n_out, cfg.pool_size, cfg.steps) == (40, 400, 10**6,
+                                                              (50_000, 1_000_000, 1_000_000))
+    assert (cfg.ff_eta, cfg.ff_l1, cfg.rec_eta, cfg.eval_every, cfg.n_eval, cfg.stop_rise) == \
+        (0.1, 0.001, 0.001, 100, 10, 100.0)
+    assert cfg.penalties == PAPER_PENALTIES and len(PAPER_PENALTIES) == 18
+    assert cfg.profiles == ("baseline", "shifted", "soft", "band", "low")
+    reduced = PaperConfig.preset("reduced")
+    assert reduced.n_in == 40 and reduced.steps == cfg.steps and len(reduced.penalties) >= 10
+
+
+def test_paper_profiles_equal_their_formulas():
+    j = np.arange(1, 41)
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    formulas = {"baseline": sig(10 * (20 - j)), "shifted": sig(10 * (30 - j)),
+                "soft": sig(1.0 * (20 - j)), "low": sig(10 * (j - 20)),
+                "band": 1 - (1 - sig(1.0 * (10 - j))) * (1 - sig(1.0 * (j - 30)))}
+    for name, f in formulas.items():
+        np.testing.assert_allclose(np.asarray(nim.hearing_loss(name, 40)), f, atol=1e-6,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("penalties", (0.1, 0.0)), ("penalties", (-0.2,)), ("profiles", ("tinnitus",)),
+    ("n_eval", 10**4), ("chunk", 30), ("steps", (10, 20)), ("dtype", "float16"),
+    ("stop_rise", float("nan")), ("pool_size", 0),
+])
+def test_bad_config_names_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        _cfg(**{field: value})
+
+
+def test_bad_preset_and_seed():
+    with pytest.raises(ValueError, match="preset"):
+        PaperConfig.preset("huge")
+    with pytest.raises(ValueError, match="seed"):
+        run_paper(_cfg(dtype="float32"), seed=-1)
+    with pytest.raises(TypeError, match="config"):
+        run_paper({"n_in": 40}, seed=0)
+
+
+def test_sweep_equals_separate_runs_per_lambda(x64, full_run):
+    cfg = _cfg()
+    L = len(cfg.penalties)
+    for i, lam in enumerate(cfg.penalties):
+        one = run_paper(_cfg(penalties=(lam,)), seed=3)["snapshots"]
+        s = full_run["snapshots"]
+        np.testing.assert_allclose(one["K2"][0], s["K2"][i], rtol=0, atol=1e-10)
+        for p in range(len(cfg.profiles)):
+            np.testing.assert_allclose(one["K3"][p], s["K3"][p * L + i], rtol=0, atol=1e-10)
+    assert np.all(np.diagonal(full_run["snapshots"]["K3"], axis1=1, axis2=2) == 0)
+    assert full_run["history"][3]["cost"].shape == (80 // 20, 4)
+
+
+@pytest.mark.parametrize("stop", [60, 140])  # mid phase 2, mid phase 3
+def test_interrupted_and_resumed_equals_uninterrupted_bitwise(x64, full_run, tmp_path, stop):
+    part = run_paper(_cfg(), seed=3, out=tmp_path, stop_after=stop)
+    assert part["interrupted"]
+    resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
+    _same(full_run["snapshots"], resumed["snapshots"])
+    _same_history(full_run["history"], resumed["history"])
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("point", ["arrays", "meta", "publish", "prune"])
+def test_kill_at_every_write_point_resumes_bitwise(x64, full_run, tmp_path, monkeypatch, point):
+    calls = {"n": 0}
+
+    def fault(where):
+        if where == point:
+            calls["n"] += 1
+            if calls["n"] == 5:  # the fifth save: inside phase 2
+                raise _Killed(where)
+
+    monkeypatch.setattr(_checkpoint, "_fault", fault)
+    with pytest.raises(_Killed):
+        run_paper(_cfg(), seed=3, out=tmp_path)
+    monkeypatch.setattr(_checkpoint, "_fault", lambda where: None)
+    resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
+    _same(full_run["snapshots"], resumed["snapshots"])
+    _same_history(full_run["history"], resumed["history"])
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("ckpt-")]) == 1
+
+
+def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
+    cfg = _cfg(steps=(20, 20, 20))
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run_paper(cfg, seed=0, out=tmp_path / "none", resume=True)
+    run_paper(cfg, seed=0, out=tmp_path / "a", stop_after=20)
+    before = sorted(p.name for p in (tmp_path / "a").iterdir())
+    with pytest.raises(ValueError, match="already holds a run"):
+        run_paper(cfg, seed=0, out=tmp_path / "a")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == before  # nothing overwritten
+    with pytest.raises(ValueError, match="seed: checkpoint 0, now 7"):
+        run_paper(cfg, seed=7, out=tmp_path / "a", resume=True)
+    with pytest.raises(ValueError, match="config"):
+        run_paper(_cfg(steps=(20, 20, 20), dtype="float32"), seed=0, out=tmp_path / "a",
+                  resume=True)
+    with pytest.raises(ValueError, match="config"):
+        run_paper(_cfg(steps=(20, 20, 20), penalties=(0.3,)), seed=0, out=tmp_path / "a",
+                  resume=True)
+    (ckpt,) = [p for p in (tmp_path / "a").iterdir() if p.name.startswith("ckpt-")]
+    data = (ckpt / "arrays.npz").read_bytes()
+    (ckpt / "arrays.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="arrays.npz"):
+        run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    (ckpt / "meta.json").write_text("{")
+    with pytest.raises(ValueError, match="meta.json"):
+        run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    done = run_paper(cfg, seed=0, out=tmp_path / "a", overwrite=True)
+    assert not done["interrupted"]
+    assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 0
