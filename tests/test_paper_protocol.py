@@ -152,3 +152,31 @@ def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
     done = run_paper(cfg, seed=0, out=tmp_path / "a", overwrite=True)
     assert not done["interrupted"]
     assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 0
+
+
+_MESH_SCRIPT = """
+import jax, numpy as np
+jax.config.update("jax_enable_x64", True)
+from neurojax.experiments.paper import PaperConfig, run_paper
+cfg = PaperConfig.preset("tiny", steps=(40, 40, 40), chunk=20, eval_every=20, n_eval=4,
+                         pool_size=200, dtype="float64", penalties=(0.05, 0.1, 0.2))
+one = run_paper(cfg, seed=1)["snapshots"]
+mesh = jax.make_mesh((2,), ("members",))
+two = run_paper(cfg, seed=1, mesh=mesh)["snapshots"]
+print("RESULT", len(jax.devices()), max(float(np.max(np.abs(one[k] - two[k]))) for k in one))
+"""
+
+
+def test_members_split_over_a_device_mesh_equal_one_device():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, JAX_PLATFORMS="cpu",
+               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    r = subprocess.run([sys.executable, "-c", _MESH_SCRIPT], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT")][-1].split()
+    assert int(line[1]) == 2  # 3 members (phase 2) and 6 (phase 3) padded to even counts
+    assert float(line[2]) <= 1e-12

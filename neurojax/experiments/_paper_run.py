@@ -176,7 +176,7 @@ def _figures(out, s, hist, config):
 
 def paper_experiment(out, *, preset: str, seed: int, resume: bool, overwrite: bool,
                      progress: bool, dtype: str, scale_step: float | None, penalties=None,
-                     profiles=None) -> dict:
+                     profiles=None, mesh=None) -> dict:
     overrides = {"dtype": dtype}
     if penalties is not None:
         overrides["penalties"] = tuple(penalties)
@@ -196,7 +196,7 @@ def paper_experiment(out, *, preset: str, seed: int, resume: bool, overwrite: bo
                              f"ETA {eta / 60:.1f} min\n")
 
     run = run_paper(config, seed=seed, out=run_dir, resume=resume, overwrite=overwrite,
-                    progress=report)
+                    progress=report, mesh=mesh)
     wall = time.perf_counter() - t0
     step = scale_step if scale_step is not None else (0.01 if config.n_out <= 100 else 0.05)
     summary = analyse(run, Path(out), scale_step=step, seed=seed)

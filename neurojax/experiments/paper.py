@@ -18,6 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import PartitionSpec as P
 
 from .. import infomax as nim
 from .._version import __version__
@@ -115,26 +116,70 @@ def _jnp_dtype(config):
 
 
 def pool_and_gains(config: PaperConfig, key):
-    """The fixed sample pool (pool_size × n_in, seed 000's generator) and the profiles' gains."""
+    """The fixed sample pool (pool_size × n_in, seed 000's generator, drawn in float32 so that
+    float32 and float64 runs see the same samples) and the profiles' gains."""
     dt = _jnp_dtype(config)
-    pool = nim.tones(jax.random.fold_in(key, 0), config.n_in, config.pool_size).astype(dt)
+    # drawn in float32 whatever the dtype: a float64 run learns on the same samples
+    pool = nim.tones(jax.random.fold_in(key, 0), config.n_in, config.pool_size,
+                     dtype=jnp.float32).astype(dt)
     gains = jnp.stack([nim.hearing_loss(p, config.n_in) for p in config.profiles]).astype(dt)
     return pool, gains
 
 
 @eqx.filter_jit
 def _chunk(W, K, active, cost, pool, gains, eval_x, rates, pkey, lo, n_steps, n_in, learn_W,
-           learn_K, eval_every, stop_rise):
+           learn_K, eval_every, stop_rise, mesh):
     s = lo + jnp.arange(n_steps)
     idx = jax.vmap(lambda t: jax.random.randint(jax.random.fold_in(pkey, t), (), 0,
                                                 pool.shape[0]))(s)
-    return nim.online_run(W, K, active, cost, pool, gains, idx, eval_x, rates, n_in=n_in,
-                          learn_W=learn_W, learn_K=learn_K, eval_every=eval_every,
-                          stop_rise=stop_rise)
+
+    def run(W, K, active, cost, pool, gains, idx, eval_x, rates):
+        return nim.online_run(W, K, active, cost, pool, gains, idx, eval_x, rates, n_in=n_in,
+                              learn_W=learn_W, learn_K=learn_K, eval_every=eval_every,
+                              stop_rise=stop_rise)
+
+    args = (W, K, active, cost, pool, gains, idx, eval_x, rates)
+    if mesh is None:
+        return run(*args)
+    m, rows = P(mesh.axis_names[0]), P(None, mesh.axis_names[0])
+    in_specs = (m, m, m, m, P(), m, P(), P(), nim.OnlineRates(m, m, m, m))
+    out_specs = nim.OnlineChunk(W=m, K=m, active=m, cost=m, costs=rows, fp_steps=rows, sound=rows,
+                                actives=rows)
+    # members are independent: no collective; check_vma=False for the while-loop carries
+    return jax.shard_map(run, mesh=mesh, in_specs=in_specs, out_specs=out_specs,
+                         check_vma=False)(*args)
+
+
+def _sharded_chunk(mesh, W, K, active, cost, gains, rates, *rest):
+    """`_chunk` with the members padded to a multiple of the mesh size (padding members are
+    copies of the last one, inactive, and dropped from the result)."""
+    E = W.shape[0]
+    n = 1 if mesh is None else mesh.devices.size
+    pad = -E % n
+    if pad:
+        ext = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)])  # noqa: E731
+        W, K, cost, gains = ext(W), ext(K), ext(cost), ext(gains)
+        active = jnp.concatenate([active, jnp.zeros(pad, bool)])
+        rates = jax.tree.map(ext, rates)
+    pool, eval_x, pkey, lo = rest[:4]
+    if mesh is not None:
+        from jax.sharding import NamedSharding
+
+        split = NamedSharding(mesh, P(mesh.axis_names[0]))
+        W, K, active, cost, gains, rates = jax.device_put((W, K, active, cost, gains, rates), split)
+        pool, eval_x, pkey, lo = jax.device_put((pool, eval_x, pkey, lo), NamedSharding(mesh, P()))
+    res = _chunk(W, K, active, cost, pool, gains, eval_x, rates, pkey, lo, *rest[4:], mesh)
+    if mesh is not None:  # gathered to the host (also drops the padding members)
+        res = jax.tree.map(np.asarray, res)
+        res = nim.OnlineChunk(W=res.W[:E], K=res.K[:E], active=res.active[:E], cost=res.cost[:E],
+                              costs=res.costs[:, :E], fp_steps=res.fp_steps[:, :E],
+                              sound=res.sound[:, :E], actives=res.actives[:, :E])
+    return res
 
 
 def _rates(config, penalties, dt):
-    c = lambda v: jnp.asarray(v, dt)  # noqa: E731
+    E = len(penalties)
+    c = lambda v: jnp.full(E, v, dt)  # noqa: E731
     return nim.OnlineRates(ff_eta=c(config.ff_eta), ff_l1=c(config.ff_l1),
                            rec_eta=c(config.rec_eta), rec_l2=jnp.asarray(penalties, dt))
 
@@ -144,7 +189,8 @@ def _rho(K):
 
 
 def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
-              overwrite: bool = False, stop_after: int | None = None, progress=None) -> dict:
+              overwrite: bool = False, stop_after: int | None = None, progress=None,
+              mesh=None) -> dict:
     """Run the three phases for every λ_K and profile; returns a dict of NumPy arrays and lists.
 
     - `snapshots`: `W1`, `K1` (after phase 1), `W2`, `K2` (λ_K × ...: "before deprivation"),
@@ -156,11 +202,17 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
     `out`: run directory (checkpoint after every chunk; see :class:`RunDirectory` for `resume` and
     `overwrite`). `stop_after`: stop after that many steps in total (a chunk boundary; testing).
     `progress(info)` is called after every chunk with a dict (phase, step, total, members, eta_s).
+    `mesh`: a 1-D device mesh (e.g. `jax.make_mesh((n,), ("members",))`); the members are split
+    over its devices (padded to a multiple of their number). Members never interact, so the result
+    does not depend on the mesh beyond rounding.
     """
     if not isinstance(config, PaperConfig):
         raise TypeError(f"`config` must be a PaperConfig, got {type(config).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"`seed` must be an integer >= 0, got {seed!r}")
+    if mesh is not None and len(mesh.axis_names) != 1:
+        raise ValueError(f"`mesh` must be 1-D (one axis over which members are split), got axes "
+                         f"{mesh.axis_names}")
     dt = _jnp_dtype(config)
     if dt == jnp.float64 and not jax.config.jax_enable_x64:
         raise ValueError("config.dtype='float64' needs jax_enable_x64 (neurojax --x64)")
@@ -244,9 +296,9 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
             if stop_after is not None and done - done_start + n > stop_after:
                 save()
                 return {"interrupted": True, "phase": phase, "step": lo}
-            res = _chunk(W, K, active, cost, pool, member_gains, eval_x, rates, pkey,
-                         jnp.asarray(lo), n, config.n_in, phase == 1, phase > 1,
-                         config.eval_every, config.stop_rise if phase == 3 else None)
+            res = _sharded_chunk(mesh, W, K, active, cost, member_gains, rates, pool, eval_x,
+                                 pkey, jnp.asarray(lo), n, config.n_in, phase == 1, phase > 1,
+                                 config.eval_every, config.stop_rise if phase == 3 else None)
             W, K, active, cost = res.W, res.K, res.active, res.cost
             h = hist[phase]
             h["cost"].extend(np.asarray(res.costs))

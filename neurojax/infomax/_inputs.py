@@ -18,6 +18,7 @@ def tones(
     a_max: float = 10.0,
     noise_fac: float = 0.5,
     white_noise: float = 0.5,
+    dtype=None,
 ) -> Float[Array, "n_samples n_in"]:
     r"""Seed 000's `generate_input`, same distribution, samples along the leading axis.
 
@@ -26,17 +27,22 @@ def tones(
     $s_k = \tfrac12 n_{in}|N(0,1)|$, $a_k \sim U(a_{min}, a_{max})$; then uniform noise in
     $\pm$`noise_fac` plus `white_noise` is added and the whole data set is scaled to $\max|x| = 0.5$.
     (Same distribution as the seed, not the same numbers: JAX's PRNG differs from NumPy's.)
+
+    `dtype`: draw in this float dtype (with int32 tone counts), so that the samples do not depend on
+    whether float64 is enabled; default: the default float dtype (and integer type).
     """
     n_in = check_positive_int("n_in", n_in)
     n_samples = check_positive_int("n_samples", n_samples)
     n_tones_max = check_positive_int("n_tones_max", n_tones_max)
     k_n, k_c, k_s, k_a, k_noise = jax.random.split(key, 5)
     shape = (n_samples, n_tones_max)
-    n_tones = jax.random.randint(k_n, (n_samples, 1), 1, n_tones_max + 1)
+    fdt = jnp.zeros(0).dtype if dtype is None else jnp.dtype(dtype)
+    idt = jnp.zeros(0, int).dtype if dtype is None else jnp.int32
+    n_tones = jax.random.randint(k_n, (n_samples, 1), 1, n_tones_max + 1, dtype=idt)
     active = jnp.arange(n_tones_max)[None, :] < n_tones
-    centre = n_in * jax.random.uniform(k_c, shape)
-    width = 0.5 * n_in * jnp.abs(jax.random.normal(k_s, shape))
-    amp = a_min + (a_max - a_min) * jax.random.uniform(k_a, shape)
+    centre = n_in * jax.random.uniform(k_c, shape, fdt)
+    width = 0.5 * n_in * jnp.abs(jax.random.normal(k_s, shape, fdt))
+    amp = a_min + (a_max - a_min) * jax.random.uniform(k_a, shape, fdt)
     j = jnp.arange(1, n_in + 1, dtype=centre.dtype)
     bumps = amp[..., None] * jnp.exp(-0.5 * ((j - centre[..., None]) / width[..., None]) ** 2)
     x = jnp.sum(jnp.where(active[..., None], bumps, 0.0), axis=1)
