@@ -165,6 +165,14 @@ mesh = jax.make_mesh((2,), ("members",))
 two = run_paper(cfg, seed=1, mesh=mesh)["snapshots"]
 print("RESULT", len(jax.devices()), max(float(np.max(np.abs(one[k] - two[k]))) for k in one))
 """
+_REFUSE_SCRIPT = """
+import jax
+from neurojax.experiments.paper import PaperConfig, run_paper
+try:
+    run_paper(PaperConfig.preset("tiny"), seed=0, mesh=jax.make_mesh((2,), ("members",)))
+except ValueError as err:
+    print("RESULT", err)
+"""
 
 
 def test_members_split_over_a_device_mesh_equal_one_device():
@@ -172,7 +180,7 @@ def test_members_split_over_a_device_mesh_equal_one_device():
     import subprocess
     import sys
 
-    env = dict(os.environ, JAX_PLATFORMS="cpu",
+    env = dict(os.environ, JAX_PLATFORMS="cpu", NEUROJAX_UNSAFE_CPU_MESH="1",
                XLA_FLAGS="--xla_force_host_platform_device_count=2")
     r = subprocess.run([sys.executable, "-c", _MESH_SCRIPT], env=env, capture_output=True,
                        text=True, timeout=300)
@@ -180,3 +188,7 @@ def test_members_split_over_a_device_mesh_equal_one_device():
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT")][-1].split()
     assert int(line[1]) == 2  # 3 members (phase 2) and 6 (phase 3) padded to even counts
     assert float(line[2]) <= 1e-12
+    env.pop("NEUROJAX_UNSAFE_CPU_MESH")
+    r = subprocess.run([sys.executable, "-c", _REFUSE_SCRIPT], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert "RESULT `mesh`: splitting members over several CPU devices" in r.stdout, r.stderr

@@ -135,8 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="step of s in the critical-slowing scan K -> sK over [0, 4] "
                        "(default 0.01 up to 100 outputs, else 0.05)")
     paper.add_argument("--devices", type=_positive_int, default=1,
-                       help="split the ensemble's members over this many devices (on a CPU: "
-                       "that many host devices, one per core)")
+                       help="split the ensemble's members over this many GPUs")
     paper.add_argument("--resume", action="store_true", help="continue the run in OUT/run")
     paper.add_argument("--overwrite", action="store_true",
                        help="delete a run already in OUT/run and start again")
@@ -156,9 +155,6 @@ def _positive_float(text: str) -> float:
 def _setup_jax(args) -> None:
     if args.platform is not None:
         os.environ["JAX_PLATFORMS"] = args.platform
-    if getattr(args, "devices", 1) > 1 and args.platform != "gpu":
-        flag = f"--xla_force_host_platform_device_count={args.devices}"
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
     import jax
 
     if args.x64:

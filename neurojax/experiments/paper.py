@@ -12,6 +12,7 @@ sweep equals separate runs per λ_K, and a run interrupted and resumed from its 
 uninterrupted one bitwise.
 """
 
+import os
 import time
 
 import equinox as eqx
@@ -43,12 +44,14 @@ class PaperConfig(eqx.Module):
     n_in: int = eqx.field(static=True, default=40)
     n_out: int = eqx.field(static=True, default=400)
     pool_size: int = eqx.field(static=True, default=1_000_000)
-    steps: tuple = eqx.field(static=True, default=(50_000, 1_000_000, 1_000_000))
+    steps: tuple = eqx.field(static=True, default=(50_000, 1_000_000, 1_000_000), converter=tuple)
     ff_eta: float = eqx.field(static=True, default=0.1)
     ff_l1: float = eqx.field(static=True, default=0.001)
     rec_eta: float = eqx.field(static=True, default=0.001)
-    penalties: tuple = eqx.field(static=True, default=PAPER_PENALTIES)
-    profiles: tuple = eqx.field(static=True, default=PAPER_PROFILES)
+    penalties: tuple = eqx.field(static=True, default=PAPER_PENALTIES,
+                                 converter=lambda v: tuple(float(p) for p in v))
+    profiles: tuple = eqx.field(static=True, default=PAPER_PROFILES,
+                                converter=lambda v: (v,) if isinstance(v, str) else tuple(v))
     eval_every: int = eqx.field(static=True, default=100)
     n_eval: int = eqx.field(static=True, default=10)
     stop_rise: float = eqx.field(static=True, default=100.0)
@@ -213,6 +216,14 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
     if mesh is not None and len(mesh.axis_names) != 1:
         raise ValueError(f"`mesh` must be 1-D (one axis over which members are split), got axes "
                          f"{mesh.axis_names}")
+    if (mesh is not None and mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
+            and os.environ.get("NEUROJAX_UNSAFE_CPU_MESH") != "1"):
+        # measured: 10 members of 40 -> 80 on 2 host devices hung within the first phase-2 chunk
+        # (0 % CPU), 4 members did not; the per-member LAPACK calls of two devices at once
+        # deadlock this jaxlib (shared/JAX_CPU_NOTES.md item 1)
+        raise ValueError("`mesh`: splitting members over several CPU devices can deadlock in "
+                         "LAPACK on this jaxlib; run one process per core instead (a GPU mesh "
+                         "is fine)")
     dt = _jnp_dtype(config)
     if dt == jnp.float64 and not jax.config.jax_enable_x64:
         raise ValueError("config.dtype='float64' needs jax_enable_x64 (neurojax --x64)")
