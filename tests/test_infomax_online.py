@@ -84,3 +84,17 @@ def test_online_run_early_stop_on_a_cost_rise(x64):
     first = nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx[:5], pool[:4], rates,
                            stop_rise=None, **kw)
     assert np.array_equal(np.asarray(stop.K), np.asarray(first.K))  # learned one block only
+
+
+def test_ensemble_roots_newton_only_where_picard_failed(x64):
+    W, K = _state(8, 12, jax.random.key(10), 0.2)
+    _, K_hot = _state(8, 12, jax.random.key(11), 3.0)  # Picard does not converge here
+    Ws, Ks = jnp.stack([W, W]), jnp.stack([K, K_hot])
+    x = nim.tones(jax.random.key(12), 8, 1)[0]
+    xt = jnp.broadcast_to(jnp.concatenate([x, -jnp.ones(1)]), (2, 9))
+    _, g, steps, ok = nim.ensemble_roots(Ws, Ks, xt)
+    assert bool(jnp.all(ok)) and int(steps[1]) > 200 >= int(steps[0])
+    for e, k in enumerate((K, K_hot)):
+        ref = nim.equilibrium(nim.RecurrentInfoMax(W, k), x, max_steps=200)
+        assert bool(ref.converged)
+        np.testing.assert_allclose(g[e], ref.g, rtol=0, atol=1e-12)

@@ -55,19 +55,35 @@ class OnlineStep(eqx.Module):
 
 
 def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
-    """Fixed points of every member, `(g, steps, converged)`: Picard for all members at once, then
-    (only if some member did not converge) Newton from σ(0) for all."""
+    """Fixed points of every member, `(h, g, steps, converged)`: Picard for all members at once;
+    members it left unconverged are solved by Newton from σ(0). On a GPU, Newton runs for all
+    members when any needs it (one batched solve); on a CPU, a `lax.map` over the members runs it
+    for those that need it only (near criticality a few members fail Picard in most steps, and
+    Newton for all would cost an LU per member and iteration)."""
     h = jnp.einsum("eij,ej->ei", W, xt)
 
-    def solve(method):
-        return jax.vmap(lambda hh, kk: _solve_root(hh, kk, method, rtol, atol, max_steps))(h, K)
+    def solve(method, hh, kk):
+        return _solve_root(hh, kk, method, rtol, atol, max_steps)
 
-    def fallback(first):
-        g2, n2, ok2 = solve("newton")
-        return g2, first[1] + n2, ok2
+    g, n, ok = jax.vmap(lambda hh, kk: solve("picard", hh, kk))(h, K)
+    if jax.default_backend() == "cpu":
+        def member(args):
+            hh, kk, gi, ni, oki = args
 
-    first = solve("picard")
-    g, n, ok = jax.lax.cond(jnp.all(first[2]), lambda a: a, fallback, first)
+            def newton(_):
+                g2, n2, ok2 = solve("newton", hh, kk)
+                return g2, ni + n2, ok2
+
+            return jax.lax.cond(oki, lambda _: (gi, ni, oki), newton, None)
+
+        g, n, ok = jax.lax.cond(jnp.all(ok), lambda a: a[2:],
+                                lambda a: jax.lax.map(member, a), (h, K, g, n, ok))
+    else:
+        def fallback(first):
+            g2, n2, ok2 = jax.vmap(lambda hh, kk: solve("newton", hh, kk))(h, K)
+            return g2, first[1] + n2, ok2
+
+        g, n, ok = jax.lax.cond(jnp.all(ok), lambda a: a, fallback, (g, n, ok))
     return h, g, n, ok
 
 
