@@ -32,6 +32,14 @@ def _drift(history, phase, members):
     return [float(v) for v in np.where(mean > 0, (tail.max(0) - tail.min(0)) / mean, 0.0)]
 
 
+def _stopped_at(actives, member, eval_every):
+    """Phase-3 step at which `member` stopped learning (early stop), None if it never did."""
+    if actives is None:
+        return None
+    off = np.flatnonzero(~actives[:, member])
+    return int((off[0] + 1) * eval_every) if off.size else None
+
+
 def _representative(config, rho_before, rho_after):
     """λ_K of the other figures: the paper's 0.226 if swept; else the λ_K with ρ(K) < 4 before
     whose ρ(K) after (mean over profiles) is closest to 4 (the paper's choice: subcritical before,
@@ -74,20 +82,15 @@ def analyse(run: dict, out: Path, *, scale_step: float, seed: int) -> dict:
         conn = {part: (nim.connectivity_profile(after.K, mask, max_offset=span).tolist()
                        if mask.any() else None) for part, mask in (("deprived", lost),
                                                                    ("intact", ~lost))}
-        stopped = None
-        if stops is not None:
-            off = np.flatnonzero(~stops[:, k])
-            stopped = int((off[0] + 1) * config.eval_every) if off.size else None
         profiles[name] = {
             "rho_after": rho_after[p].tolist(),
             "crossings_before": _crossing_all(lam, rho_before),
             "crossings_after": _crossing_all(lam, rho_after[p]),
-            "phase3_stopped_at": [None if stops is None or stops[:, p * L + j].all() else
-                                  int((np.flatnonzero(~stops[:, p * L + j])[0] + 1)
-                                      * config.eval_every) for j in range(L)],
+            "phase3_stopped_at": [_stopped_at(stops, p * L + j, config.eval_every)
+                                  for j in range(L)],
             "rho_drift_last10pct_phase3": _drift(hist, 3, L * P)[p * L:(p + 1) * L],
             "representative": {
-                "stopped_at": stopped,
+                "stopped_at": _stopped_at(stops, k, config.eval_every),
                 "silence_after": np.asarray(nim.silence_response(after)).tolist(),
                 "silence_mean_after": float(np.mean(nim.silence_response(after))),
                 "lost_outputs": int(lost.sum()),

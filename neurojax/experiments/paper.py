@@ -285,6 +285,10 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
                 state["K"] = np.tile(snaps["K2"], (P, 1, 1))
             state["active"] = np.ones(state["W"].shape[0], bool)
             state["cost"] = None
+        if total == 0:  # an empty phase: its networks are those it starts from
+            snaps[f"W{phase}"], snaps[f"K{phase}"] = state["W"], state["K"]
+            state["phase"], state["step"] = phase + 1, 0
+            continue
         E = state["W"].shape[0]
         member_gains = (jnp.repeat(gains, L, axis=0) if phase == 3
                         else jnp.ones((E, config.n_in), dt))
@@ -297,10 +301,6 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
             state["cost"] = np.asarray(c0)
         active, cost = jnp.asarray(state["active"]), jnp.asarray(state["cost"], dt)
         pkey = jax.random.fold_in(key, phase)
-        if total == 0:  # an empty phase: its networks are those it starts from
-            snaps[f"W{phase}"], snaps[f"K{phase}"] = state["W"], state["K"]
-            state["phase"], state["step"] = phase + 1, 0
-            continue
         while state["step"] < total:
             lo = state["step"]
             n = min(config.chunk, total - lo)
