@@ -4,7 +4,9 @@
    speed-up, and the largest relative difference of the final weights (float64).
 2. neurojax alone for the full 150 periods (74,999 steps, record_every = 50): per-step time and the
    memory of the run (state + record, and XLA's temporary buffers).
-3. `ring.sweep` over 1, 8, 32 configurations (circulant, N = 500, 2,499 steps): time vs batch.
+3. `ring.sweep` over 1, 8, 32 configurations (circulant and full, N = 500, 2,499 steps).
+The full variant runs blocked (`block`, default `nr.default_block`); its per-step path (`block=1`)
+and float32 are timed alongside, all against the seed's step time of the same process.
 
     python benchmarks/bench_ring.py [--quick]
 """
@@ -40,27 +42,49 @@ def bench_parity(S, rows, periods):
 
         t = time_call(run, repeat=3)
         w = np.asarray(run())
-        rows.append({"case": f"{variant}, N=500, {steps} steps", "dtype": "float64",
+        block = f", block {nr.default_block(cfg)}" if variant == "full" else ""
+        rows.append({"case": f"{variant}{block}, N=500, {steps} steps", "dtype": "float64",
                      "seed_step_s": t_seed / steps, "neurojax_step_s": t["best_s"] / steps,
                      "speedup": t_seed / t["best_s"],
                      "max_rel_diff": float(np.abs(w - ref["w"]).max() / np.abs(ref["w"]).max())})
+        if variant != "full":
+            continue
+        for dtype, blk in ((jnp.float64, 1), (jnp.float32, None), (jnp.float32, 1)):
+            w0 = jnp.asarray(ref["w0"], dtype)
+
+            def run_b(w0=w0, blk=blk):
+                return nr.simulate(cfg, w0, periods=periods, variant="full", record_every=50,
+                                   block=blk)[0].w
+
+            tb = time_call(run_b, repeat=3)
+            wb = np.asarray(run_b(), np.float64)
+            label = "per-step (block 1)" if blk == 1 else f"block {nr.default_block(cfg)}"
+            rows.append({"case": f"full, {label}, N=500, {steps} steps",
+                         "dtype": jnp.dtype(dtype).name, "seed_step_s": t_seed / steps,
+                         "neurojax_step_s": tb["best_s"] / steps,
+                         "speedup": t_seed / tb["best_s"],
+                         "max_rel_diff": float(np.abs(wb - ref["w"]).max()
+                                               / np.abs(ref["w"]).max())})
 
 
 def bench_long(rows, periods=150, record_every=50):
     cfg = nr.RingConfig()
-    w0 = 0.05 * jax.random.normal(jax.random.key(0), (cfg.N,))
     steps = cfg.steps_for(periods) - 1
-    for dtype in (jnp.float64, jnp.float32):
-        w = w0.astype(dtype)
+    for variant, dtype in (("circulant", jnp.float64), ("circulant", jnp.float32),
+                           ("full", jnp.float64), ("full", jnp.float32)):
+        shape = (cfg.N, cfg.N) if variant == "full" else (cfg.N,)
+        w = (0.05 / (cfg.N if variant == "full" else 1)
+             * jax.random.normal(jax.random.key(0), shape)).astype(dtype)
 
-        def run(w=w):
-            return nr.simulate(cfg, w, periods=periods, record_every=record_every)
+        def run(w=w, variant=variant):
+            return nr.simulate(cfg, w, periods=periods, record_every=record_every,
+                               variant=variant)
 
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t = time_call(run, repeat=2)
         state, rec = run()
         rows.append({
-            "case": f"circulant, N=500, {periods} periods ({steps} steps), record_every={record_every}",
+            "case": f"{variant}, N=500, {periods} periods ({steps} steps), record_every={record_every}",
             "dtype": jnp.dtype(dtype).name, "neurojax_step_s": t["best_s"] / steps,
             "neurojax_total_s": t["best_s"],
             "state_plus_record_MB": (sum(x.nbytes for x in jax.tree.leaves(state)) + rec.nbytes) / 1e6,
@@ -70,19 +94,23 @@ def bench_long(rows, periods=150, record_every=50):
 
 def bench_sweep(rows, sizes, steps=2499):
     cfg = nr.RingConfig()
-    w0 = 0.05 * jax.random.normal(jax.random.key(0), (cfg.N,))
-    base = None
-    for b in sizes:
-        lam = jnp.linspace(5.0, 40.0, b)
+    for variant in ("circulant", "full"):
+        shape = (cfg.N, cfg.N) if variant == "full" else (cfg.N,)
+        w0 = 0.05 / (cfg.N if variant == "full" else 1) * jax.random.normal(jax.random.key(0),
+                                                                              shape)
+        base = None
+        for b in sizes:
+            lam = jnp.linspace(5.0, 40.0, b)
 
-        def run(lam=lam):
-            return nr.sweep(cfg, w0, {"lam": lam}, n_steps=steps, record_every=50)[0][0].w
+            def run(lam=lam, w0=w0, variant=variant):
+                return nr.sweep(cfg, w0, {"lam": lam}, n_steps=steps, record_every=50,
+                                variant=variant)[0][0].w
 
-        t = time_call(run, repeat=2)
-        base = base or t["best_s"]
-        rows.append({"case": f"sweep circulant N=500, {steps} steps, {b} configs", "dtype": "float64",
-                     "neurojax_total_s": t["best_s"], "configs": b,
-                     "time_vs_1_config": t["best_s"] / base})
+            t = time_call(run, repeat=2)
+            base = base or t["best_s"]
+            rows.append({"case": f"sweep {variant} N=500, {steps} steps, {b} configs",
+                         "dtype": "float64", "neurojax_total_s": t["best_s"], "configs": b,
+                         "time_vs_1_config": t["best_s"] / base})
 
 
 def main():

@@ -11,6 +11,7 @@ from ._config import RingConfig as RingConfig
 from ._simulate import (
     RingParams as RingParams,
     RingState as RingState,
+    default_block as default_block,
     initial_state as initial_state,
     phi as phi,
     simulate as simulate,

@@ -8,7 +8,14 @@ import numpy as np
 
 from .._checks import check_choice, check_finite
 from ._config import RingConfig
-from ._simulate import VARIANTS, RingParams, check_run_args, initial_state, run_batch
+from ._simulate import (
+    VARIANTS,
+    RingParams,
+    check_run_args,
+    initial_state,
+    resolve_block,
+    run_batch,
+)
 
 SWEEPABLE = ("tau_d", "lam", "tau_w", "tau_r", "drive_period", "amplitude", "gain")
 
@@ -46,6 +53,7 @@ def sweep(
     record_every: int = 1,
     record_weights_every: int | None = None,
     in_sharding=None,
+    block: int | None = None,
 ):
     r"""Simulate one ring per configuration, all as ONE `jax.vmap`-ed, jitted `lax.scan`.
 
@@ -53,7 +61,8 @@ def sweep(
     `amplitude`, `gain`) to 1-D arrays of equal length B (length-1 entries broadcast); every other
     constant comes from `config`. Shapes must be time-invariant, so every ring buffer is padded to
     the largest delay + 1 (the delay itself is a per-configuration index into it; results equal
-    separate `simulate` runs). `periods` counts periods of `config`'s drive. `w0` is one initial
+    separate `simulate` runs; `block`, for the full variant, must not exceed the smallest delay).
+    `periods` counts periods of `config`'s drive. `w0` is one initial
     weight array (shared) or a stack with leading axis B. `in_sharding` (a `jax.sharding.Sharding`
     of the configuration axis, see `neurojax.parallel`) places the batch across devices.
 
@@ -73,6 +82,7 @@ def sweep(
     params, cfgs = _batched_params(config, values, dtype)
     B = len(cfgs)
     d = max(c.delay_steps for c in cfgs) + 1
+    block = resolve_block(block, min(cfgs, key=lambda c: c.delay_steps), variant)
     one = w0.ndim == (2 if variant == "full" else 1)
     ws = jnp.broadcast_to(w0, (B, *w0.shape)) if one else w0
     if ws.shape[0] != B:
@@ -81,6 +91,6 @@ def sweep(
     if in_sharding is not None:
         states, params = jax.device_put((states, params), in_sharding)
     out = run_batch(states, params, n_steps, variant, bool(stimulate), bool(plastic), record_every,
-                     weights_every)
+                    weights_every, block)
     states, rec, wrec = out
     return ((states, rec) if weights_every is None else (states, rec, wrec)), cfgs
