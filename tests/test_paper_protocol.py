@@ -149,6 +149,10 @@ def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
     (ckpt / "meta.json").write_text("{")
     with pytest.raises(ValueError, match="meta.json"):
         run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    (tmp_path / "a" / "run.lock").write_text("1")  # pid 1 is alive: another process's run
+    with pytest.raises(ValueError, match="in use by process 1"):
+        run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    (tmp_path / "a" / "run.lock").write_text(str(2**22 + 12345))  # no such process: stale
     done = run_paper(cfg, seed=0, out=tmp_path / "a", overwrite=True)
     assert not done["interrupted"]
     assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 0

@@ -3,6 +3,7 @@
 Layout of a run directory::
 
     run.json            what determines the run (config, seed, dtype, version); written first
+    run.lock            the id of the process writing the run (a second writer is refused)
     ckpt-000042/        the newest complete checkpoint: arrays.npz + meta.json
     .tmp-ckpt-*/        a checkpoint being written (ignored; removed on the next save)
     summary.json ...    outputs, written when the run is done
@@ -72,15 +73,42 @@ class RunDirectory:
             if not existing.exists() or self.latest_name() is None:
                 raise ValueError(f"resume: no checkpoint in {self.path}")
             self._check_identity(existing)
+            self._lock()
             return
         if existing.exists() or self.latest_name() is not None:
+            self._check_lock()
             if not overwrite:
                 raise ValueError(f"`out` ({self.path}) already holds a run; pass resume=True "
                                  "(--resume) to continue it or overwrite=True (--overwrite) to "
                                  "replace it")
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock()
         write_json_atomic(existing, identity)
+
+    def _lock(self) -> None:
+        """Hold `run.lock` (this process's id) so that a second process cannot write the same run;
+        a lock whose process has exited is taken over."""
+        self._check_lock()
+        write_json_atomic(self.path / "run.lock", os.getpid())
+
+    def _check_lock(self) -> None:
+        lock = self.path / "run.lock"
+        try:
+            other = int(lock.read_text())
+        except (OSError, ValueError):
+            other = None
+        if other is not None and other != os.getpid():
+            try:
+                os.kill(other, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+            if alive:
+                raise ValueError(f"`out` ({self.path}) is in use by process {other} "
+                                 f"(remove {lock} if that is wrong)")
 
     def _check_identity(self, path: Path) -> None:
         try:
