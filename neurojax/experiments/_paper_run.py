@@ -143,17 +143,20 @@ def _figures(out, s, hist, config):
 
     fig, ax = plot.figure(2, 2, size=4)
     labels = {"objective": "objective J (mean)", "steps": "damped-map iterations",
-              "population": "population vector |Σ g e^{iθ}|/N", "correlation": "mean r² (outputs)"}
+              "population": "population vector |Σ g exp(iθ)| / N",
+              "correlation": "mean r² (outputs)"}
+    s_c = {"before": s["before"]["s_c"]} | {name: p["representative"]["s_c_after"]
+                                             for name, p in s["profiles"].items()}
     for a, (field, label) in zip(ax, labels.items()):
         for name, c in s["slowing"].items():
-            a.plot(c["scale"], c[field], label=name, lw=1)
-        a.axvline(s["before"]["s_c"], color="k", ls="--", lw=0.8)
+            line, = a.plot(c["scale"], c[field], label=name, lw=1)
+            if s_c[name] <= c["scale"][-1]:
+                a.axvline(s_c[name], color=line.get_color(), ls="--", lw=0.8)
         a.axvline(1.0, color="gray", ls=":", lw=0.8)
         a.set(xlabel="scale s (K → sK)", title=label)
     ax[0].legend(fontsize=7)
-    ax[1].set_yscale("log")
-    fig.suptitle(f"critical slowing down at λ_K = {s['representative_lambda']} "
-                 f"(dashed: s_c = 4/ρ(K) before)")
+    fig.suptitle(f"critical slowing down at λ_K = {s['representative_lambda']:g} "
+                 "(dashed: s_c = 4/ρ(K) where ≤ 4; dotted: s = 1)")
     plot.save(fig, out / "critical_slowing.png")
 
     fig, ax = plot.figure(3, 1, size=4.5)
