@@ -75,7 +75,10 @@ class TinnitusConfig:
     def preset(cls, name: str, **overrides) -> "TinnitusConfig":
         """`small` (default sizes: 32 -> 64, a few minutes on 2 CPU cores) or `paper` (40 -> 400,
         η_W = 0.1, η_K = 0.001, λ_K = 0.226, one sample per step, phases of 50k / 1M / 1M steps as
-        in Dotan & Shriki 2021; meant for a GPU)."""
+        in Dotan & Shriki 2021; meant for a GPU). The paper's protocol as its authors run it
+        (a fixed pool of 10⁶ samples, the cost evaluation and phase-3 early stop, the `band`
+        profile, the λ_K sweep as one ensemble) is :func:`neurojax.experiments.run_paper`
+        (`neurojax paper`)."""
         presets = {
             "small": {},
             "paper": dict(n_in=40, n_out=400, n_samples=100_000, batch_size=1, steps_W=50_000,
