@@ -11,15 +11,14 @@ import numpy as np
 from .. import _plotting as plot, infomax as nim
 from ._checkpoint import write_json_atomic
 from ._tinnitus_run import _crossing_all, _output_channels
-from .paper import PaperConfig, run_paper
+from .paper import PaperConfig, run_paper, spectral_radii
 
 PAPER_CROSSINGS = {"before": 0.183, "after": 0.228}  # the values the authors' figure scripts mark
 
 
 def _rho_table(snaps, config):
     L, P = len(config.penalties), len(config.profiles)
-    rho = lambda K: np.max(np.abs(np.linalg.eigvals(np.asarray(K, np.float64))), axis=-1)  # noqa: E731
-    return rho(snaps["K2"]), rho(snaps["K3"]).reshape(P, L)
+    return spectral_radii(snaps["K2"]), spectral_radii(snaps["K3"]).reshape(P, L)
 
 
 def _drift(history, phase, members):

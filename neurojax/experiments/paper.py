@@ -187,7 +187,8 @@ def _rates(config, penalties, dt):
                            rec_eta=c(config.rec_eta), rec_l2=jnp.asarray(penalties, dt))
 
 
-def _rho(K):
+def spectral_radii(K):
+    """ρ(K) of each matrix of a stack, on the host in float64 (for logs and summaries)."""
     return np.max(np.abs(np.linalg.eigvals(np.asarray(K, np.float64))), axis=-1)
 
 
@@ -318,7 +319,7 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
             h["active"].extend(np.asarray(res.actives))
             state.update(step=lo + n, W=np.asarray(W), K=np.asarray(K),
                          active=np.asarray(active), cost=np.asarray(cost))
-            h["rho"].append(_rho(state["K"]))
+            h["rho"].append(spectral_radii(state["K"]))
             h["rho_step"].append(lo + n)
             done += n
             if state["step"] == total:  # end of the phase: keep its networks

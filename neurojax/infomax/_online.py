@@ -87,17 +87,23 @@ def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
     return h, g, n, ok
 
 
-def _member_grads(W, K, xt, h, g, n_in):
-    """`(J, grad_W, grad_K, finite)` of one member at its root `g` (formulas in the module doc)."""
+def _member_sensitivity(W, K, h, g, n_in):
+    """`(g, σ', LU factors of I − ΦK, χ, Q, R, J)` of one member at its root `g`."""
     gg, gp, _ = sigmoid_derivatives(h + K @ g)
-    n = K.shape[0]
-    a = jnp.eye(n, dtype=K.dtype) - gp[:, None] * K
+    a = jnp.eye(K.shape[0], dtype=K.dtype) - gp[:, None] * K
     lu, perm = _linalg.lu_perm(a)
     chi = _linalg.lu_solve(lu, perm, gp[:, None] * W[:, :n_in])
     # χ = QR: J = Σ log|R_ii| and P = χ(χᵀχ)⁻¹ = Q R⁻ᵀ without forming χᵀχ, whose condition
     # number (the square of χ's) exhausts float32 once learning has sharpened W
     q, r = _linalg.qr(chi)
     objective = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(r))))
+    return gg, gp, (lu, perm), chi, q, r, objective
+
+
+def _member_grads(W, K, xt, h, g, n_in):
+    """`(J, grad_W, grad_K, finite)` of one member at its root `g` (formulas in the module doc)."""
+    gg, gp, (lu, perm), chi, q, r, objective = _member_sensitivity(W, K, h, g, n_in)
+    n = K.shape[0]
     p = jax.lax.linalg.triangular_solve(r, q, left_side=False, lower=False, transpose_a=True)
     u = _linalg.lu_solve(lu, perm, p, trans=1)
     # γ = c σ'' with c_i = (χ ⊙ U)_i·1 / σ'_i; σ''/σ' = 1 − 2g (no 0/0 where σ' underflows)
@@ -112,7 +118,8 @@ def _member_grads(W, K, xt, h, g, n_in):
 def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs):
     r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
     h, g, _, ok = ensemble_roots(W, K, xt, **root_kwargs)
-    j = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in)[0])(W, K, xt, h, g)
+    # the objective alone: no solves for the gradient (the cost evaluations of `online_run`)
+    j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, h, g)
     return j, ok
 
 
