@@ -26,7 +26,7 @@ import neurojax.parallel as par  # noqa: E402
 def main():
     batches = [int(b) for b in sys.argv[1].split(",")]
     key = jax.random.key(0)
-    x = nim.tones(key, 40, 8192)
+    x = nim.tones(40, 8192, key=key)
     m0 = nim.RecurrentInfoMax.tonotopic(40, 400)
     m0 = nim.RecurrentInfoMax(m0.W, 1e-3 * jax.random.normal(key, (400, 400)) * (1 - jnp.eye(400)))
     n = jax.device_count()
@@ -34,8 +34,8 @@ def main():
     rows = []
     for b in batches:
         steps = 4 if b <= 256 else 1
-        idx = nim.batch_indices(key, x.shape[0], b, range(steps))
-        run = lambda idx=idx: nim.train_on_batches(m0, x, idx, mesh=mesh)[0].W  # noqa: E731
+        idx = nim.batch_indices(x.shape[0], b, range(steps), key=key)
+        run = lambda idx=idx: nim.train_on_batches(m0, x, idx, mesh=mesh).model.W  # noqa: E731
         jax.block_until_ready(run())
         times = []
         for _ in range(2):

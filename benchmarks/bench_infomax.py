@@ -38,8 +38,8 @@ def bench_demo(S, rows):
     m0 = nim.RecurrentInfoMax.tonotopic(32, 64)
 
     def run():
-        m, _ = nim.train_on_batches(m0, x, b[:140])
-        m, _ = nim.train_on_batches(m, x_att, b[140:])
+        m = nim.train_on_batches(m0, x, b[:140]).model
+        m = nim.train_on_batches(m, x_att, b[140:]).model
         return m.W, m.K
 
     t = time_call(run, repeat=3)
@@ -75,10 +75,10 @@ def bench_paper(S, rows, steps, k_scale=1.0):
     for dtype in (jnp.float64, jnp.float32):
         m0 = nim.RecurrentInfoMax(jnp.asarray(W, dtype), jnp.asarray(K, dtype))
         xd, bi = jnp.asarray(x.T, dtype), jnp.asarray(idx)
-        t = time_call(lambda m0=m0, xd=xd, bi=bi: nim.train_on_batches(m0, xd, bi)[0].W, repeat=3)
-        m, _ = nim.train_on_batches(m0, xd, bi)
+        t = time_call(lambda m0=m0, xd=xd, bi=bi: nim.train_on_batches(m0, xd, bi).model.W, repeat=3)
+        m = nim.train_on_batches(m0, xd, bi).model
         err = float(np.abs(np.asarray(m.W, np.float64) - net.W).max() / np.abs(net.W).max())
-        roots = nim.batch_roots(m0, xd[idx[0]])[0]
+        roots = nim.batch_roots(m0, xd[idx[0]]).g
         bound = float(nim.neumann_contraction(m0.K, roots))
         path = "neumann" if bound <= nim.NEUMANN_MAX_CONTRACTION else "lu"
         per_step = t["best_s"] / steps
@@ -90,12 +90,12 @@ def bench_paper(S, rows, steps, k_scale=1.0):
 
 def bench_batches(rows, batches, steps=4):
     key = jax.random.key(0)
-    x = nim.tones(key, 40, 8192)
+    x = nim.tones(40, 8192, key=key)
     m0 = nim.RecurrentInfoMax.tonotopic(40, 400)
     m0 = nim.RecurrentInfoMax(m0.W, 1e-3 * jax.random.normal(key, (400, 400)) * (1 - jnp.eye(400)))
     for batch in batches:
-        bi = nim.batch_indices(key, x.shape[0], batch, range(steps))
-        t = time_call(lambda bi=bi: nim.train_on_batches(m0, x, bi)[0].W, repeat=2)
+        bi = nim.batch_indices(x.shape[0], batch, range(steps), key=key)
+        t = time_call(lambda bi=bi: nim.train_on_batches(m0, x, bi).model.W, repeat=2)
         rows.append({"case": f"40->400 neurojax only, b={batch}", "dtype": "float64",
                      "neurojax_s": t["best_s"] / steps, "samples_per_s": batch * steps / t["best_s"]})
 

@@ -38,7 +38,7 @@ def bench_parity(S, rows, periods):
         steps = ref["X"].shape[0] - 1
 
         def run(variant=variant, w0=ref["w0"]):
-            return nr.simulate(cfg, w0, periods=periods, variant=variant, record_every=50)[0].w
+            return nr.simulate(cfg, w0, periods=periods, variant=variant, record_every=50).state.w
 
         t = time_call(run, repeat=3)
         w = np.asarray(run())
@@ -54,7 +54,7 @@ def bench_parity(S, rows, periods):
 
             def run_b(w0=w0, blk=blk):
                 return nr.simulate(cfg, w0, periods=periods, variant="full", record_every=50,
-                                   block=blk)[0].w
+                                   block=blk).state.w
 
             tb = time_call(run_b, repeat=3)
             wb = np.asarray(run_b(), np.float64)
@@ -103,8 +103,8 @@ def bench_sweep(rows, sizes, steps=2499):
             lam = jnp.linspace(5.0, 40.0, b)
 
             def run(lam=lam, w0=w0, variant=variant):
-                return nr.sweep(cfg, w0, {"lam": lam}, n_steps=steps, record_every=50,
-                                variant=variant)[0][0].w
+                return nr.sweep(cfg, w0, {"lam": lam}, steps=steps, record_every=50,
+                                variant=variant).states.w
 
             t = time_call(run, repeat=2)
             base = base or t["best_s"]

@@ -51,11 +51,11 @@ def inference(X, D, alpha, repeat):
     # FISTA's stopping tolerance (per-sample duality gap / objective): the loosest of a ladder whose
     # total objective is within 1e-5 of the best sklearn objective ("equal objective")
     for tol in (1e-3, 1e-4, 1e-5, 1e-6):
-        r = ns.fista(Dj, Xj, alpha, tol=tol, max_iter=3000)
+        r = ns.fista(Dj, Xj, alpha, tol=tol, max_steps=3000)
         o = _objective(D, X, np.asarray(r.codes, np.float64), alpha)
         if o <= target * (1 + 1e-5):
             break
-    t = time_call(lambda: ns.fista(Dj, Xj, alpha, tol=tol, max_iter=3000).codes, repeat=repeat)
+    t = time_call(lambda: ns.fista(Dj, Xj, alpha, tol=tol, max_steps=3000).codes, repeat=repeat)
     res["neurojax fista"] = (t["best_s"], o)
     # the homotopy is exact (no tolerance ladder): each sample's path ends at λ = α
     h = ns.lasso_lars(Dj, Xj, alpha)
@@ -69,9 +69,9 @@ def inference(X, D, alpha, repeat):
                      "method": name, "time_s": s, "objective": o, "gap": (o - best) / best,
                      "fista_speedup": s / res["neurojax fista"][0],
                      "lars_speedup": s / res["neurojax lasso_lars"][0]})
-    rows[-2] |= {"iterations_mean": float(np.mean(np.asarray(r.n_iter))), "fista_tol": tol,
+    rows[-2] |= {"iterations_mean": float(np.mean(np.asarray(r.num_steps))), "fista_tol": tol,
                  "nonzeros_mean": float(np.mean(np.sum(np.asarray(r.codes) != 0, 1)))}
-    rows[-1] |= {"iterations_mean": float(np.mean(np.asarray(h.n_iter))),
+    rows[-1] |= {"iterations_mean": float(np.mean(np.asarray(h.num_steps))),
                  "converged": float(np.mean(np.asarray(h.converged))),
                  "nonzeros_mean": float(np.mean(np.sum(np.asarray(h.codes) != 0, 1)))}
     return rows
@@ -102,7 +102,7 @@ def dictionary(n, n_atoms, alpha, max_iter):
     # fewest rounds (within 5%) whose dictionary reaches sklearn's objective within 1e-5
     def fit(r):
         return ns.learn_dictionary(Xj, n_atoms, alpha, key=jax.random.key(0), method="minibatch",
-                                   n_iter=r, batch_size=256, fista_iter=200, tol=1e-3,
+                                   steps=r, batch_size=256, code_max_steps=200, tol=1e-3,
                                    return_codes=False).dictionary
 
     def reaches(r):
@@ -133,7 +133,7 @@ def main():
     X = _patches(n, jax.random.key(0))
     # a coherent natural-patch dictionary (256 atoms for 64 pixels), learned by neurojax itself
     D = np.asarray(ns.learn_dictionary(jnp.asarray(X[:5000]), 256, 1.0, key=jax.random.key(1),
-                                       method="minibatch", n_iter=100).dictionary, np.float64)
+                                       method="minibatch", steps=100).dictionary, np.float64)
     rows = []
     for alpha in (1.0, 0.3):
         rows += inference(X, D, alpha, 1 if a.quick else 3)

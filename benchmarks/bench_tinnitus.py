@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import seed_module, time_call, write  # noqa: E402
 
 import neurojax.infomax as nim  # noqa: E402
-from neurojax.experiments._checkpoint import RunDirectory  # noqa: E402
+from neurojax.experiments import RunDirectory  # noqa: E402
 
 N_IN = 40
 
@@ -95,7 +95,7 @@ def ensemble_rate(n_out, E, pool, n=20):
 
 def main():
     quick = "--quick" in sys.argv
-    pool = nim.tones(jax.random.key(0), N_IN, 20_000).astype(jnp.float64)
+    pool = nim.tones(N_IN, 20_000, key=jax.random.key(0)).astype(jnp.float64)
     W, K = early_state(400, pool, steps=2000 if quick else 10_000)
     rho0 = float(np.max(np.abs(np.linalg.eigvals(K))))
     states = {"early (10^4 phase-2 steps)": (W, K),

@@ -1,7 +1,9 @@
-"""neurojax: recurrent InfoMax, plastic delayed ring networks, sparse coding and information theory in JAX."""
+"""neurojax: recurrent InfoMax, plastic delayed ring networks, sparse coding and information theory in JAX.
+
+`import neurojax` loads the model subpackages only; the experiment layer (files, figures, progress
+bars) is `import neurojax.experiments`."""
 
 from . import (
-    experiments as experiments,
     info as info,
     infomax as infomax,
     ring as ring,

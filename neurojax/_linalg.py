@@ -20,15 +20,14 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
 import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Float
-from lineax._solver.misc import pack_structures, unravel_solution
-from optimistix._solver.fixed_point import _FixedPointState
+
+from ._compat import Static, fixed_point_state, pack_structures, unravel_solution
 
 __all__ = ["LU", "FixedPointIteration", "logdet_spd", "lu_factor", "neumann_solve", "solve"]
 
@@ -116,7 +115,7 @@ class LU(lx.LU):
         packed = pack_structures(operator)
         lu_and_piv = lu_factor(operator.as_matrix())
 
-        return lu_and_piv, packed, eqxi.Static(False)
+        return lu_and_piv, packed, Static(False)
 
     def compute(self, state, vector, options):
         del options
@@ -161,7 +160,7 @@ class FixedPointIteration(optx.FixedPointIteration):
     breaks the loop for a float32 solve with x64 enabled; start it in the iterate's dtype instead."""
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
-        return _FixedPointState(jnp.array(jnp.inf, dtype=y.dtype))
+        return fixed_point_state(jnp.array(jnp.inf, dtype=y.dtype))
 
 
 def _neumann(matvec, b, rtol, max_steps):

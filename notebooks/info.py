@@ -69,9 +69,8 @@ kx, kn = jax.random.split(jax.random.key(1))
 x = jax.random.normal(kx, (8192, 1))
 y = r * x + np.sqrt(1 - r**2) * jax.random.normal(kn, (8192, 1))
 for bound in ("infonce", "nwj", "dv"):
-    _, hist, est = ni.train_critic(x, y, key=jax.random.key(2), bound=bound, steps=1500,
-                                   batch_size=128)
-    plt.plot(np.asarray(hist), alpha=0.6, label=f"{bound}: final {float(est):.2f}")
+    fit = ni.train_critic(x, y, key=jax.random.key(2), bound=bound, steps=1500, batch_size=128)
+    plt.plot(np.asarray(fit.history), alpha=0.6, label=f"{bound}: final {float(fit.estimate):.2f}")
 plt.axhline(1.5, color="k", linestyle=":")
 plt.ylim(0, 2.5)
 plt.legend()

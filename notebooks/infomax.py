@@ -34,7 +34,7 @@ import neurojax.infomax as nim
 
 # %%
 n_in, n_out = 32, 64
-x = nim.tones(jax.random.key(0), n_in, 2000)
+x = nim.tones(n_in, 2000, key=jax.random.key(0))
 profile = nim.attenuation(n_in, f0=n_in // 2, beta=10.0, minval=0.2)
 fig, ax = plt.subplots(1, 2, figsize=(10, 3))
 ax[0].plot(np.asarray(x[:5]).T)
@@ -71,10 +71,11 @@ print("implicit:", float(jnp.sum(jax.grad(f)(model_k.K) * d)), " finite differen
 # ## Learning: normal inputs, then attenuated inputs
 
 # %%
-model, h1 = nim.train(model, x, key=jax.random.key(3), steps=140, batch_size=16, log_every=35)
-model, h2 = nim.train(model, nim.attenuate(x, profile), key=jax.random.key(4), steps=80,
-                      batch_size=16, log_every=40)
-J = np.concatenate([h1["objective"], h2["objective"]])
+h1 = nim.train(model, x, key=jax.random.key(3), steps=140, batch_size=16, log_every=35)
+h2 = nim.train(h1.model, nim.attenuate(x, profile), key=jax.random.key(4), steps=80,
+               batch_size=16, log_every=40)
+model = h2.model
+J = np.concatenate([h1.stats.objective, h2.stats.objective])
 fig, ax = plt.subplots(1, 3, figsize=(15, 3.5))
 ax[0].plot(J)
 ax[0].axvline(140, ls="--", c="gray")
@@ -85,7 +86,7 @@ lim = float(jnp.abs(model.K).max())
 ax[2].imshow(np.asarray(model.K), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
 ax[2].set(title="K", xlabel="output", ylabel="output")
 plt.show()
-print("final J", J[-1], " rho(K)", h2["rho_K"][-1])
+print("final J", J[-1], " rho(K)", h2.rho_K[-1])
 
 # %% [markdown]
 # ## Output distribution before/after attenuation (the seed's last panel)

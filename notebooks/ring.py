@@ -38,7 +38,8 @@ print(cfg, "delay steps:", cfg.delay_steps, "warm-up steps:", cfg.init_steps)
 
 # %%
 w0 = 0.05 * jax.random.normal(jax.random.key(0), (cfg.N,))
-state, rec, ws = nr.simulate(cfg, w0, periods=150, record_every=10, record_weights_every=5000)
+run = nr.simulate(cfg, w0, periods=150, record_every=10, record_weights_every=5000)
+state, rec, ws = run.state, run.rates, run.weights
 print("learned kernel:", nr.kernel_stats(state.w))
 
 fig, ax = plt.subplots(1, 3, figsize=(15, 3.5))
@@ -58,8 +59,8 @@ plt.show()
 # cross-correlation. The drive moves at $-N/T$ = -5000 neurons/s.
 
 # %%
-_, replay = nr.simulate(cfg, state.w, periods=6, stimulate=False, plastic=False)
-_, from_w0 = nr.simulate(cfg, w0, periods=6, stimulate=False, plastic=False)
+replay = nr.simulate(cfg, state.w, periods=6, stimulate=False, plastic=False).rates
+from_w0 = nr.simulate(cfg, w0, periods=6, stimulate=False, plastic=False).rates
 print("replay, learned kernel:", nr.wave_speed(replay[-1000:], cfg.dt))
 print("replay, initial kernel:", nr.wave_speed(from_w0[-1000:], cfg.dt))
 
@@ -79,7 +80,7 @@ plt.show()
 # %%
 small = nr.RingConfig(N=200)
 W0 = 0.05 * jax.random.normal(jax.random.key(1), (200, 200))
-full_state, _ = nr.simulate(small, W0, periods=40, variant="full", record_every=100)
+full_state = nr.simulate(small, W0, periods=40, variant="full", record_every=100).state
 print("translation invariance: before", float(nr.translation_invariance(W0)),
       "after", float(nr.translation_invariance(full_state.w)))
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -96,7 +97,8 @@ plt.show()
 
 # %%
 lams = jnp.array([5.0, 10.0, 20.0, 40.0])
-(states, _), cfgs = nr.sweep(cfg, w0, {"lam": lams}, periods=50, record_every=100)
+run = nr.sweep(cfg, w0, {"lam": lams}, periods=50, record_every=100)
+states, cfgs = run.states, run.configs
 for lam, w in zip(lams, states.w):
     plt.plot(offsets, np.asarray(w)[offsets % cfg.N], label=f"λ = {float(lam):g}")
 plt.legend()

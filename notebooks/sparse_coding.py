@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import neurojax.sparse as ns
-from neurojax import _plotting as plot
+from neurojax.experiments import plotting as plot
 
 # %% [markdown]
 # ## 1. Kurtosis of a panning pixel and its temporal differences
@@ -92,11 +92,11 @@ Dr = jax.random.normal(jax.random.key(1), (64, 128))
 Dr = Dr / jnp.linalg.norm(Dr, axis=0)
 Xr = jax.random.normal(jax.random.key(2), (200, 64))
 f = ns.fista(Dr, Xr, 0.5, tol=1e-8)
-i = ns.ista(Dr, Xr, 0.5, tol=1e-8, max_iter=20000)
-print("FISTA iterations (mean):", float(f.n_iter.mean()), " ISTA:", float(i.n_iter.mean()))
+i = ns.ista(Dr, Xr, 0.5, tol=1e-8, max_steps=20000)
+print("FISTA iterations (mean):", float(f.num_steps.mean()), " ISTA:", float(i.num_steps.mean()))
 print("objective difference:", float(jnp.sum(i.objective) - jnp.sum(f.objective)))
 h = ns.lasso_lars(Dr, Xr, 0.5)
-print("homotopy steps (mean):", float(h.n_iter.mean()),
+print("homotopy steps (mean):", float(h.num_steps.mean()),
       " max |codes - FISTA codes|:", float(jnp.max(jnp.abs(h.codes - f.codes))))
 
 # %% [markdown]
@@ -104,8 +104,9 @@ print("homotopy steps (mean):", float(h.n_iter.mean()),
 
 # %%
 video = jnp.asarray(ns.digits_video(60, 10, key=jax.random.key(3)))
-dl = ns.learn_dictionary(video, 16, 0.5, key=jax.random.key(4), n_iter=60)
-comps, _, mean = ns.pca(video, 16)
+dl = ns.learn_dictionary(video, 16, 0.5, key=jax.random.key(4), steps=60)
+p = ns.pca(video, 16)
+comps, mean = p.components, p.mean
 fig, ax = plot.figure(2, size=4.5)
 plot.atom_grid(ax[0], dl.dictionary.T.reshape(-1, 8, 8), "dictionary atoms")
 plot.atom_grid(ax[1], comps.T.reshape(-1, 8, 8), "PCA components")
@@ -120,9 +121,9 @@ print("code kurtosis: dictionary", float(ns.kurtosis(dl.codes.T).mean()),
 # Each atom is fitted by a Gabor function (Levenberg–Marquardt, several starts, vmapped over atoms).
 
 # %%
-from neurojax.experiments._sparse_run import natural_atoms
+from neurojax.experiments import natural_atoms
 
-nat = natural_atoms(jax.random.key(5), n_patches=10000, n_iter=400)
+nat = natural_atoms(key=jax.random.key(5), n_patches=10000, steps=400)
 r2 = np.asarray(nat["fit"].r2)
 fig, ax = plot.figure(1, size=6.0)
 plot.atom_grid(ax[0], nat["atoms"], "atoms (frame colour: Gabor R²)", scores=np.clip(r2, 0, 1),

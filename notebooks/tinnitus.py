@@ -25,8 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import neurojax.infomax as nim
-from neurojax.experiments import TinnitusConfig, run_protocol
-from neurojax.experiments._tinnitus_run import measures
+from neurojax.experiments import TinnitusConfig, run_protocol, tinnitus_measures
 
 cfg = TinnitusConfig.preset("small", steps_K=1500, steps_attenuated=1500)
 run = run_protocol(cfg, ["baseline", "low"], key=jax.random.key(0))
@@ -40,9 +39,9 @@ for name in nim.PROFILES:
     ax[0].plot(np.arange(1, 33), nim.hearing_loss(name, 32), label=name)
 ax[0].set(title="hearing-loss profiles (gain per input channel)", xlabel="channel")
 ax[0].legend()
-obj = np.concatenate([np.ravel(run["history"]["1"]["objective"]),
-                      np.ravel(run["history"]["2"]["objective"]),
-                      np.asarray(run["history"]["3"]["objective"])[:, 0]])
+obj = np.concatenate([np.ravel(run.history["1"]["objective"]),
+                      np.ravel(run.history["2"]["objective"]),
+                      np.asarray(run.history["3"]["objective"])[:, 0]])
 ax[1].plot(obj)
 ax[1].axvline(cfg.steps_W, color="gray", ls="--")
 ax[1].axvline(cfg.steps_W + cfg.steps_K, color="gray", ls="--", label="attenuation on")
@@ -56,7 +55,7 @@ ax[1].legend()
 # `low`) and falls slightly elsewhere.
 
 # %%
-res = measures(run, cfg, key=jax.random.key(1), sweep_steps=(300, 300))
+res = tinnitus_measures(run, cfg, key=jax.random.key(1), sweep_steps=(300, 300))
 fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
 for a, name in zip(ax, ("baseline", "low")):
     pm = res["profiles"][name]

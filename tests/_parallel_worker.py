@@ -14,23 +14,24 @@ def learning_step_difference(mesh):
 
     import neurojax.infomax as nim
 
-    x = nim.tones(jax.random.key(0), 8, 256)
+    x = nim.tones(8, 256, key=jax.random.key(0))
     m = nim.RecurrentInfoMax.tonotopic(8, 12)
-    idx = nim.batch_indices(jax.random.key(1), 256, 16, range(12))
-    ref, h_ref = nim.train_on_batches(m, x, idx)  # one device, no mesh
-    par, h_par = nim.train_on_batches(m, x, idx, mesh=mesh)
+    idx = nim.batch_indices(256, 16, range(12), key=jax.random.key(1))
+    ref = nim.train_on_batches(m, x, idx)  # one device, no mesh
+    par = nim.train_on_batches(m, x, idx, mesh=mesh)
     rel = lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b))) /  # noqa: E731
                              np.max(np.abs(np.asarray(a))))
-    assert np.any(np.asarray(ref.K) != 0)
-    diff = max(rel(ref.W, par.W), rel(ref.K, par.K), rel(h_ref["objective"], h_par["objective"]))
+    assert np.any(np.asarray(ref.model.K) != 0)
+    diff = max(rel(ref.model.W, par.model.W), rel(ref.model.K, par.model.K),
+               rel(ref.stats.objective, par.stats.objective))
     # a network large enough for the Neumann path (each shard takes its own lax.cond)
-    x = nim.tones(jax.random.key(2), 16, 256)
+    x = nim.tones(16, 256, key=jax.random.key(2))
     m = nim.RecurrentInfoMax.tonotopic(16, 160)
-    idx = nim.batch_indices(jax.random.key(3), 256, 8, range(4))
-    ref, h_ref = nim.train_on_batches(m, x, idx)
-    par, h_par = nim.train_on_batches(m, x, idx, mesh=mesh)
-    assert h_ref["neumann"].all() and h_par["neumann"].all() and h_par["converged"].all()
-    return max(diff, rel(ref.K, par.K), rel(h_ref["objective"], h_par["objective"]))
+    idx = nim.batch_indices(256, 8, range(4), key=jax.random.key(3))
+    ref = nim.train_on_batches(m, x, idx)
+    par = nim.train_on_batches(m, x, idx, mesh=mesh)
+    assert ref.stats.neumann.all() and par.stats.neumann.all() and par.stats.converged.all()
+    return max(diff, rel(ref.model.K, par.model.K), rel(ref.stats.objective, par.stats.objective))
 
 
 def main():
@@ -48,25 +49,36 @@ def main():
     out = {"devices": jax.device_count(), "processes": jax.process_count(),
            "learning": learning_step_difference(mesh)}
     if mode == "devices":
+        # a mesh built the way current JAX documents it, with another axis name
+        out["learning_make_mesh"] = learning_step_difference(jax.make_mesh((4,), ("batch",)))
+        # a 2-D mesh with the batch axis named: split over "batch", replicated over "model"
+        mesh2 = jax.make_mesh((2, 2), ("batch", "model"))
+        out["learning_named_axis"] = learning_step_difference((mesh2, "batch"))
+        errors = []
+        for bad in (mesh2, (mesh2, "nope"), "data"):
+            try:
+                learning_step_difference(bad)
+            except ValueError as err:
+                errors.append(str(err))
+        out["bad_mesh_errors"] = errors
         import neurojax.infomax as nim
         import neurojax.ring as ring
 
         m = nim.RecurrentInfoMax.tonotopic(8, 12)
-        x = nim.tones(jax.random.key(1), 8, 200)
+        x = nim.tones(8, 200, key=jax.random.key(1))
         xa = nim.attenuate(x, nim.hearing_loss("baseline", 8))
         lam = np.array([0.01, 0.05, 0.1, 0.5])
         kw = dict(key=jax.random.key(3), steps_normal=20, steps_attenuated=20, batch_size=8,
                   rec_eta=0.05)
         a = nim.penalty_sweep(m, x, xa, lam, **kw)
         b = nim.penalty_sweep(m, x, xa, lam, mesh=mesh, **kw)
-        out["penalty_sweep"] = float(np.max(np.abs(a["rho_after"] - b["rho_after"]) / a["rho_after"]
-                                            + np.abs(a["rho_before"] - b["rho_before"])
-                                            / a["rho_before"]))
+        out["penalty_sweep"] = float(np.max(np.abs(a.rho_after - b.rho_after) / a.rho_after
+                                            + np.abs(a.rho_before - b.rho_before) / a.rho_before))
         cfg = ring.RingConfig(N=60)
         w0 = 0.01 * jax.random.normal(jax.random.key(0), (60,))
         vals = {"lam": np.array([10.0, 20.0, 30.0, 40.0]), "tau_w": np.array([5.0, 5.0, 10.0, 10.0])}
-        (s1, r1), _ = ring.sweep(cfg, w0, vals, 200)
-        (s2, r2), _ = ring.sweep(cfg, w0, vals, 200, in_sharding=par.batch_sharding(mesh))
+        r1 = ring.sweep(cfg, w0, vals, 200).rates
+        r2 = ring.sweep(cfg, w0, vals, 200, mesh=jax.make_mesh((4,), ("configs",))).rates
         out["ring_sweep"] = float(np.max(np.abs(np.asarray(r1) - np.asarray(r2))))
         out["ring_sharded"] = len(r2.sharding.device_set)
     print("RESULT", repr(out), flush=True)

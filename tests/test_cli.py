@@ -40,6 +40,35 @@ def test_bad_arguments_exit_2_one_line(args, text):
     assert len(lines) == 1 and text in lines[0] and "Traceback" not in r.stderr
 
 
+def test_missing_platform_exits_2_one_line(tmp_path):
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):  # pragma: no cover (a GPU machine)
+        pytest.skip("this machine has a GPU")
+    r = _run("info", "--platform", "gpu", "--out", str(tmp_path))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2, r.stderr
+    assert len(lines) == 1 and "--platform gpu" in lines[0] and "GPU" in lines[0], r.stderr
+    assert not (tmp_path / "summary.json").exists()
+
+
+def test_platform_cpu_takes_effect(tmp_path):
+    """`--platform cpu` goes through jax.config although `import neurojax` imported JAX first."""
+    r = _run("infomax", "--platform", "cpu", "--out", str(tmp_path), "--steps", "2", "--n-in", "4",
+             "--n-out", "6", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["environment"]["backend"] == "cpu", summary["environment"]
+
+
+def test_import_is_light():
+    code = ("import sys, neurojax; from jax._src import xla_bridge as xb; "
+            "bad = [m for m in ('matplotlib', 'neurojax.experiments', 'tqdm') if m in sys.modules]; "
+            "assert not bad, bad; assert not xb.backends_are_initialized(), 'a backend started'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def test_unknown_demo_capability(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--only", "nope", "--no-progress"]) == 2
     assert "nope" in capsys.readouterr().err
@@ -135,6 +164,8 @@ def test_tinnitus_experiment_writes_summary_and_resumes(tmp_path):
     again = tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False,
                                 sweep_steps=(10, 10), resume=True)  # finished: same numbers
     assert again["per_profile"]["baseline"]["silence_after"] == b["silence_after"]
+    with pytest.raises(ValueError, match="already holds a run"):  # nothing replaced silently
+        tinnitus_experiment(tmp_path, config=cfg, profile="all", progress=False, sweep_steps=(10, 10))
 
 
 def test_paper_command_runs_resumes_and_refuses_to_overwrite(tmp_path, capsys):

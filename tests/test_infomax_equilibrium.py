@@ -59,7 +59,8 @@ def test_auto_falls_back_to_newton(x64):
     pic = jax.vmap(lambda x: nim.equilibrium(m, x, method="picard"))(xs)
     new = jax.vmap(lambda x: nim.equilibrium(m, x, method="newton"))(xs)
     assert not bool(jnp.all(pic.converged)) and bool(jnp.all(new.converged))
-    g, steps, ok = nim.batch_roots(m, xs)
+    r = nim.batch_roots(m, xs)
+    g, steps, ok = r.g, r.num_steps, r.converged
     assert bool(jnp.all(ok)) and int(steps.max()) > 64
     np.testing.assert_allclose(g, new.g, rtol=1e-10)
     g_auto = nim.equilibrium(m, xs[0]).g

@@ -72,12 +72,12 @@ def test_unknown_solver_setting_is_an_error():
 
 
 def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
-    xs = nim.tones(jax.random.key(0), 16, 8)
+    xs = nim.tones(16, 8, key=jax.random.key(0))
     w = nim.RecurrentInfoMax.tonotopic(16, 160).W
     k = 2e-3 * jax.random.normal(jax.random.key(1), (160, 160)) * (1 - jnp.eye(160))
     small, big = nim.RecurrentInfoMax(w, k), nim.RecurrentInfoMax(w, 8 * k)  # big: bound > 0.2, rho < 1
     for m, picks_neumann in ((small, True), (big, False)):
-        roots = nim.batch_roots(m, xs)[0]
+        roots = nim.batch_roots(m, xs).g
         bound = float(nim.neumann_contraction(m.K, roots))
         phik = [np.asarray(g * (1 - g))[:, None] * np.asarray(m.K) for g in roots]
         assert bound == pytest.approx(max(max(np.linalg.norm(a, np.inf), np.linalg.norm(a, 1))
@@ -85,28 +85,28 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
         assert bound >= max(np.abs(np.linalg.eigvals(a)).max() for a in phik)
         assert (bound <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
         out = {ls: nim.objective_and_grads(m, xs, linear_solver=ls) for ls in ("auto", "lu", "neumann")}
-        assert bool(out["auto"][2]["neumann"]) == picks_neumann
-        assert not bool(out["lu"][2]["neumann"]) and bool(out["neumann"][2]["neumann"])
+        assert bool(out["auto"].neumann) == picks_neumann
+        assert not bool(out["lu"].neumann) and bool(out["neumann"].neumann)
         for ls in ("auto", "neumann"):
-            assert bool(out[ls][2]["all_converged"])
-            assert max_rel(out[ls][0], out["lu"][0]) <= 1e-12
-            assert max_rel(out[ls][1].W, out["lu"][1].W) <= 1e-10
-            assert max_rel(out[ls][1].K, out["lu"][1].K) <= 1e-10
+            assert bool(out[ls].converged)
+            assert max_rel(out[ls].value, out["lu"].value) <= 1e-12
+            assert max_rel(out[ls].grads.W, out["lu"].grads.W) <= 1e-10
+            assert max_rel(out[ls].grads.K, out["lu"].grads.K) <= 1e-10
     # below NEUMANN_MIN_SIZE outputs "auto" is LU whatever the bound
     ref = demo_run()
     m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
     assert m.n_out < nim.NEUMANN_MIN_SIZE
-    assert not bool(nim.objective_and_grads(m, jnp.asarray(ref["x"][:, :8].T))[2]["neumann"])
+    assert not bool(nim.objective_and_grads(m, jnp.asarray(ref["x"][:, :8].T)).neumann)
 
 
 def test_neumann_path_reports_divergence(x64):
     m = nim.RecurrentInfoMax.tonotopic(8, 16)
     K = 6.0 * jax.random.normal(jax.random.key(0), (16, 16)) / 4 * (1 - jnp.eye(16))
     m = nim.RecurrentInfoMax(m.W, K)
-    xs = jnp.asarray(nim.tones(jax.random.key(1), 8, 4))
+    xs = jnp.asarray(nim.tones(8, 4, key=jax.random.key(1)))
     roots = nim.batch_roots(m, xs)
-    assert bool(jnp.all(roots[2]))  # the equilibria themselves converge (Newton)
-    assert bool(nim.objective_and_grads(m, xs, linear_solver="lu")[2]["all_converged"])
-    assert not bool(nim.objective_and_grads(m, xs, linear_solver="neumann")[2]["all_converged"])
+    assert bool(jnp.all(roots.converged))  # the equilibria themselves converge (Newton)
+    assert bool(nim.objective_and_grads(m, xs, linear_solver="lu").converged)
+    assert not bool(nim.objective_and_grads(m, xs, linear_solver="neumann").converged)
     with pytest.raises(ValueError, match="`linear_solver`"):
         nim.objective_and_grads(m, xs, linear_solver="cg")

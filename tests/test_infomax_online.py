@@ -17,7 +17,7 @@ def _state(n_in, n_out, key, scale=0.05):
 def test_online_step_equals_seed_learn_on_one_sample(x64, n_in, n_out, scale):
     S = seed_reference("infomax_seed")
     W, K = _state(n_in, n_out, jax.random.key(1), scale)
-    x = np.asarray(nim.tones(jax.random.key(2), n_in, 5, ), np.float64)
+    x = np.asarray(nim.tones(n_in, 5, key=jax.random.key(2)), np.float64)
     net = S.Infomax(n_in, n_out, rec_ridge=0.15)
     net.W, net.K = W.copy(), K.copy()
     rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.001, 0.15)))
@@ -25,7 +25,8 @@ def test_online_step_equals_seed_learn_on_one_sample(x64, n_in, n_out, scale):
     for i in range(5):
         net.learn(x[i][:, None])
         xt = jnp.concatenate([x[i], -jnp.ones(1)])[None]
-        Wj, Kj, st = nim.online_step(Wj, Kj, xt, rates, n_in=n_in, learn_W=True, learn_K=True)
+        st = nim.online_step(Wj, Kj, xt, rates, n_in=n_in, learn_W=True, learn_K=True)
+        Wj, Kj = st.W, st.K
         assert bool(st.converged[0])
     assert max_rel(Wj[0], net.W) <= 1e-12
     assert max_rel(Kj[0], net.K) <= 1e-12
@@ -35,12 +36,13 @@ def test_online_step_equals_seed_learn_on_one_sample(x64, n_in, n_out, scale):
 def test_closed_form_gradient_equals_jax_grad(x64):
     W, K = _state(10, 30, jax.random.key(3), 0.1)
     m = nim.RecurrentInfoMax(W, K)
-    x = nim.tones(jax.random.key(4), 10, 1)
+    x = nim.tones(10, 1, key=jax.random.key(4))
     ref = nim.per_sample_grads(m, x)
     rates = nim.OnlineRates(*(jnp.asarray(v) for v in (1.0, 0.0, 1.0, 0.0)))
     xt = jnp.concatenate([x[0], -jnp.ones(1)])[None]
-    W1, K1, st = nim.online_step(jnp.asarray(W)[None], jnp.asarray(K)[None], xt, rates, n_in=10,
-                                 learn_W=True, learn_K=True)
+    st = nim.online_step(jnp.asarray(W)[None], jnp.asarray(K)[None], xt, rates, n_in=10,
+                         learn_W=True, learn_K=True)
+    W1, K1 = st.W, st.K
     assert max_rel(W1[0] - W, ref.W[0]) <= 1e-11
     assert max_rel(K1[0] - K, ref.K[0]) <= 1e-11
     assert abs(float(st.objective[0]) - float(nim.objective(m, x[0]))) <= 1e-11
@@ -50,28 +52,30 @@ def test_ensemble_members_are_independent_and_stopped_members_frozen(x64):
     W, K = _state(8, 12, jax.random.key(5), 0.2)
     W2, K2 = _state(8, 12, jax.random.key(6), 0.4)
     Ws, Ks = jnp.stack([W, W2]), jnp.stack([K, K2])
-    xt = jnp.concatenate([nim.tones(jax.random.key(7), 8, 2), -jnp.ones((2, 1))], axis=1)
+    xt = jnp.concatenate([nim.tones(8, 2, key=jax.random.key(7)), -jnp.ones((2, 1))], axis=1)
     rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, jnp.array([0.1, 0.3]))))
-    Wb, Kb, _ = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True)
+    both = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True)
+    Wb, Kb = both.W, both.K
     for e in range(2):
         r1 = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, [0.1, 0.3][e])))
-        _, Ke, _ = nim.online_step(Ws[e:e + 1], Ks[e:e + 1], xt[e:e + 1], r1, n_in=8,
-                                   learn_W=False, learn_K=True)
+        Ke = nim.online_step(Ws[e:e + 1], Ks[e:e + 1], xt[e:e + 1], r1, n_in=8,
+                             learn_W=False, learn_K=True).K
         assert max_rel(Kb[e], Ke[0]) <= 1e-13
     assert np.array_equal(np.asarray(Wb), np.asarray(Ws))  # learn_W=False
-    _, Kf, _ = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True,
-                               active=jnp.array([True, False]))
+    Kf = nim.online_step(Ws, Ks, xt, rates, n_in=8, learn_W=False, learn_K=True,
+                         active=jnp.array([True, False])).K
     assert np.array_equal(np.asarray(Kf[1]), np.asarray(Ks[1]))
     assert np.array_equal(np.asarray(Kf[0]), np.asarray(Kb[0]))
 
 
 def test_online_run_early_stop_on_a_cost_rise(x64):
     W, K = _state(8, 12, jax.random.key(8), 0.2)
-    pool = nim.tones(jax.random.key(9), 8, 50)
+    pool = nim.tones(8, 50, key=jax.random.key(9))
     rates = nim.OnlineRates(*(jnp.asarray(v) for v in (0.1, 0.001, 0.01, 0.1)))
     args = (jnp.asarray(W)[None], jnp.asarray(K)[None], jnp.array([True]))
-    c0, ok = nim.ensemble_cost(args[0], args[1], pool[:4], n_in=8)
-    assert bool(ok[0])
+    cost = nim.ensemble_cost(args[0], args[1], pool[:4], n_in=8)
+    c0 = cost.value
+    assert bool(cost.converged[0])
     kw = dict(n_in=8, learn_W=False, learn_K=True, eval_every=5)
     idx = jnp.arange(20) % 50
     free = nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx, pool[:4], rates,
@@ -90,9 +94,10 @@ def test_ensemble_roots_newton_only_where_picard_failed(x64):
     W, K = _state(8, 12, jax.random.key(10), 0.2)
     _, K_hot = _state(8, 12, jax.random.key(11), 3.0)  # Picard does not converge here
     Ws, Ks = jnp.stack([W, W]), jnp.stack([K, K_hot])
-    x = nim.tones(jax.random.key(12), 8, 1)[0]
+    x = nim.tones(8, 1, key=jax.random.key(12))[0]
     xt = jnp.broadcast_to(jnp.concatenate([x, -jnp.ones(1)]), (2, 9))
-    _, g, steps, ok = nim.ensemble_roots(Ws, Ks, xt)
+    r = nim.ensemble_roots(Ws, Ks, xt)
+    g, steps, ok = r.g, r.num_steps, r.converged
     assert bool(jnp.all(ok)) and int(steps[1]) > 200 >= int(steps[0])
     for e, k in enumerate((K, K_hot)):
         ref = nim.equilibrium(nim.RecurrentInfoMax(W, k), x, max_steps=200)

@@ -40,7 +40,7 @@ def _np_root(m, x):
 
 def test_damped_steps_equal_a_numpy_loop(x64):
     m = _model()
-    x = np.asarray(nim.tones(jax.random.key(1), 6, 1)[0])
+    x = np.asarray(nim.tones(6, 1, key=jax.random.key(1))[0])
     g, n = nim.damped_steps(m, x)
     gr, nr = _np_damped(np.asarray(m.W) @ np.append(x, -1), np.asarray(m.K), np.full(10, 0.5))
     assert int(n) == nr and np.allclose(g, gr, rtol=0, atol=1e-14)
@@ -60,7 +60,7 @@ def test_population_vector_and_correlation_equal_numpy(x64):
 
 def test_paper_slowing_equals_brute_force(x64):
     m = _model()
-    xs = nim.tones(jax.random.key(3), 6, 8)
+    xs = nim.tones(6, 8, key=jax.random.key(3))
     scales = np.array([0.0, 0.5, 2.0])
     key = jax.random.key(4)
     c = nim.paper_slowing(m, xs, scales, key=key, n_starts=5)

@@ -59,29 +59,29 @@ def test_silence_response_is_the_zero_input_equilibrium(x64):
 def test_penalty_sweep_equals_a_python_loop(x64):
     key = jax.random.key(3)
     m = nim.RecurrentInfoMax.tonotopic(8, 12, dtype=jnp.float64)
-    x = nim.tones(jax.random.key(1), 8, 200)
+    x = nim.tones(8, 200, key=jax.random.key(1))
     xa = nim.attenuate(x, nim.hearing_loss("baseline", 8))
     lam = np.array([0.01, 0.1, 0.5])
     kw = dict(key=key, steps_normal=30, steps_attenuated=20, batch_size=8, rec_eta=0.05)
     sweep = nim.penalty_sweep(m, x, xa, lam, **kw)
     loop_before, loop_after = [], []
     for v in lam:  # the same protocol, one λ at a time, with the ordinary training loop
-        idx2 = nim.batch_indices(jax.random.fold_in(key, 2), 200, 8, range(30))
-        idx3 = nim.batch_indices(jax.random.fold_in(key, 3), 200, 8, range(20))
+        idx2 = nim.batch_indices(200, 8, range(30), key=jax.random.fold_in(key, 2))
+        idx3 = nim.batch_indices(200, 8, range(20), key=jax.random.fold_in(key, 3))
         opt2 = nim.infomax_optimizer(rec_eta=0.05, rec_l2=float(v), learn_W=False)
-        m2, _ = nim.train_on_batches(m, x, idx2, optimizer=opt2)
-        m3, _ = nim.train_on_batches(m2, xa, idx3, optimizer=opt2)
+        m2 = nim.train_on_batches(m, x, idx2, optimizer=opt2).model
+        m3 = nim.train_on_batches(m2, xa, idx3, optimizer=opt2).model
         loop_before.append(nim.spectral_radius(m2.K))
         loop_after.append(nim.spectral_radius(m3.K))
-    np.testing.assert_allclose(sweep["rho_before"], loop_before, rtol=1e-10)
-    np.testing.assert_allclose(sweep["rho_after"], loop_after, rtol=1e-10)
-    assert sweep["rho_before"][0] > sweep["rho_before"][-1]  # a larger penalty, a smaller K
+    np.testing.assert_allclose(sweep.rho_before, loop_before, rtol=1e-10)
+    np.testing.assert_allclose(sweep.rho_after, loop_after, rtol=1e-10)
+    assert sweep.rho_before[0] > sweep.rho_before[-1]  # a larger penalty, a smaller K
     # several profiles at once: phase 2 shared, phase 3 per profile, same numbers
     xl = nim.attenuate(x, nim.hearing_loss("low", 8))
     both = nim.penalty_sweep(m, x, jnp.stack([xa, xl]), lam, **kw)
     low = nim.penalty_sweep(m, x, xl, lam, **kw)
-    np.testing.assert_allclose(both["rho_before"], sweep["rho_before"], rtol=1e-12)
-    np.testing.assert_allclose(both["rho_after"], [sweep["rho_after"], low["rho_after"]],
+    np.testing.assert_allclose(both.rho_before, sweep.rho_before, rtol=1e-12)
+    np.testing.assert_allclose(both.rho_after, [sweep.rho_after, low.rho_after],
                                rtol=1e-12)
     with pytest.raises(ValueError, match="penalties"):
         nim.penalty_sweep(m, x, xa, [-1.0], **kw)
@@ -90,11 +90,10 @@ def test_penalty_sweep_equals_a_python_loop(x64):
 def test_critical_slowing_down(x64):
     m = _model(jax.random.key(2), k_scale=1.5)
     res = nim.critical_slowing(m, [0.0, 0.5, 1.0, 2.0, 4.0], max_steps=400)
-    assert res["newton_steps"][0] == 0 and res["picard_steps"][0] == 0  # K = 0: no iterations
-    assert np.all(np.diff(res["picard_steps"]) >= 0) and res["picard_steps"][-1] > 2 * res[
-        "picard_steps"][1]
-    assert res["newton_converged"].all() and np.max(res["newton_steps"]) <= 10
-    assert np.all(np.diff(res["rho_phi_K"]) > 0)
+    assert res.newton_steps[0] == 0 and res.picard_steps[0] == 0  # K = 0: no iterations
+    assert np.all(np.diff(res.picard_steps) >= 0) and res.picard_steps[-1] > 2 * res.picard_steps[1]
+    assert res.newton_converged.all() and np.max(res.newton_steps) <= 10
+    assert np.all(np.diff(res.rho_phi_K) > 0)
 
 
 def test_audiogram_bisection(x64):

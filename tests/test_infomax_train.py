@@ -14,35 +14,41 @@ def test_seed_batches_reproduce_final_weights(x64, method):
     ref = demo_run(steps=40, attenuate_step=25)
     m = nim.RecurrentInfoMax.tonotopic(32, 64)
     b = ref["batches"]
-    m, h1 = nim.train_on_batches(m, ref["x"].T, b[:25], method=method)
-    m, h2 = nim.train_on_batches(m, ref["x_att"].T, b[25:], method=method)
-    assert h1["converged"].all() and h2["converged"].all()
+    h1 = nim.train_on_batches(m, ref["x"].T, b[:25], method=method)
+    h2 = nim.train_on_batches(h1.model, ref["x_att"].T, b[25:], method=method, opt_state=h1.opt_state)
+    m = h2.model
+    assert h1.stats.converged.all() and h2.stats.converged.all()
     assert max_rel(m.W, ref["W"]) <= 1e-8
     assert max_rel(m.K, ref["K"]) <= 1e-8
 
 
 def test_train_chunking_and_determinism(x64):
-    x = nim.tones(jax.random.key(0), 16, 200)
+    x = nim.tones(16, 200, key=jax.random.key(0))
     m0 = nim.RecurrentInfoMax.tonotopic(16, 24)
     key = jax.random.key(1)
-    a, ha = nim.train(m0, x, key=key, steps=12, batch_size=8, log_every=12, progress=False)
-    b, hb = nim.train(m0, x, key=key, steps=12, batch_size=8, log_every=5, progress=False)
-    c, _ = nim.train(m0, x, key=key, steps=7, batch_size=8, log_every=5, progress=False)
-    c, _ = nim.train(c, x, key=key, steps=5, batch_size=8, start_step=7, progress=False)
+    seen = []
+    ha = nim.train(m0, x, key=key, steps=12, batch_size=8, log_every=12)
+    hb = nim.train(m0, x, key=key, steps=12, batch_size=8, log_every=5, progress=seen.append)
+    hc = nim.train(m0, x, key=key, steps=7, batch_size=8, log_every=5)
+    hc = nim.train(hc.model, x, key=key, steps=5, batch_size=8, start_step=7, opt_state=hc.opt_state)
+    a, b, c = ha.model, hb.model, hc.model
+    assert [i["step"] for i in seen] == [5, 10, 12] and all(i["total"] == 12 for i in seen)
+    assert seen[-1]["rho_K"] == pytest.approx(float(hb.rho_K[-1]))
     for other in (b, c):
         assert np.array_equal(np.asarray(a.W), np.asarray(other.W))
         assert np.array_equal(np.asarray(a.K), np.asarray(other.K))
-    np.testing.assert_array_equal(ha["objective"], hb["objective"])
-    assert ha["objective"].shape == (12,) and hb["rho_K"].shape == (3,)
-    assert ha["objective"][-1] > ha["objective"][0]  # learning increases the InfoMax objective
+    np.testing.assert_array_equal(ha.stats.objective, hb.stats.objective)
+    assert ha.stats.objective.shape == (12,) and hb.rho_K.shape == (3,)
+    assert ha.stats.objective[-1] > ha.stats.objective[0]  # learning increases the InfoMax objective
 
 
 def test_float32_training_stays_finite():
-    x = nim.tones(jax.random.key(0), 32, 300)
+    x = nim.tones(32, 300, key=jax.random.key(0))
     m = nim.RecurrentInfoMax.tonotopic(32, 64)
-    m, h = nim.train(m, x, key=jax.random.key(1), steps=30, batch_size=16, progress=False)
+    h = nim.train(m, x, key=jax.random.key(1), steps=30, batch_size=16)
+    m = h.model
     assert m.W.dtype == jnp.float32
-    assert np.isfinite(h["objective"]).all() and h["converged"].all()
+    assert np.isfinite(h.stats.objective).all() and h.stats.converged.all()
     assert np.isfinite(np.asarray(m.W)).all() and np.isfinite(np.asarray(m.K)).all()
 
 
@@ -59,3 +65,5 @@ def test_bad_training_arguments():
         nim.train(m, x.at[0, 0].set(jnp.nan), key=jax.random.key(0), steps=1)
     with pytest.raises(ValueError, match="`batch_indices`"):
         nim.train_on_batches(m, x, jnp.array([[0, 10]]))
+    with pytest.raises(TypeError, match="`progress`"):
+        nim.train(m, x, key=jax.random.key(0), steps=1, batch_size=4, progress=True)

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 import neurojax.infomax as nim
-from neurojax.experiments import _checkpoint
-from neurojax.experiments.paper import PAPER_PENALTIES, PaperConfig, run_paper
+from neurojax.experiments import PAPER_PENALTIES, PaperConfig, _checkpoint, run_paper
 
 
 def _cfg(**kw):
@@ -82,22 +81,22 @@ def test_sweep_equals_separate_runs_per_lambda(x64, full_run):
     cfg = _cfg()
     L = len(cfg.penalties)
     for i, lam in enumerate(cfg.penalties):
-        one = run_paper(_cfg(penalties=(lam,)), seed=3)["snapshots"]
-        s = full_run["snapshots"]
+        one = run_paper(_cfg(penalties=(lam,)), seed=3).snapshots
+        s = full_run.snapshots
         np.testing.assert_allclose(one["K2"][0], s["K2"][i], rtol=0, atol=1e-10)
         for p in range(len(cfg.profiles)):
             np.testing.assert_allclose(one["K3"][p], s["K3"][p * L + i], rtol=0, atol=1e-10)
-    assert np.all(np.diagonal(full_run["snapshots"]["K3"], axis1=1, axis2=2) == 0)
-    assert full_run["history"][3]["cost"].shape == (80 // 20, 4)
+    assert np.all(np.diagonal(full_run.snapshots["K3"], axis1=1, axis2=2) == 0)
+    assert full_run.history[3]["cost"].shape == (80 // 20, 4)
 
 
 @pytest.mark.parametrize("stop", [60, 140])  # mid phase 2, mid phase 3
 def test_interrupted_and_resumed_equals_uninterrupted_bitwise(x64, full_run, tmp_path, stop):
     part = run_paper(_cfg(), seed=3, out=tmp_path, stop_after=stop)
-    assert part["interrupted"]
+    assert part.interrupted
     resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
-    _same(full_run["snapshots"], resumed["snapshots"])
-    _same_history(full_run["history"], resumed["history"])
+    _same(full_run.snapshots, resumed.snapshots)
+    _same_history(full_run.history, resumed.history)
 
 
 class _Killed(Exception):
@@ -119,8 +118,8 @@ def test_kill_at_every_write_point_resumes_bitwise(x64, full_run, tmp_path, monk
         run_paper(_cfg(), seed=3, out=tmp_path)
     monkeypatch.setattr(_checkpoint, "_fault", lambda where: None)
     resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
-    _same(full_run["snapshots"], resumed["snapshots"])
-    _same_history(full_run["history"], resumed["history"])
+    _same(full_run.snapshots, resumed.snapshots)
+    _same_history(full_run.history, resumed.history)
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("ckpt-")]) == 1
 
 
@@ -154,24 +153,24 @@ def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
         run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
     (tmp_path / "a" / "run.lock").write_text(str(2**22 + 12345))  # no such process: stale
     done = run_paper(cfg, seed=0, out=tmp_path / "a", overwrite=True)
-    assert not done["interrupted"]
+    assert not done.interrupted
     assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 0
 
 
 _MESH_SCRIPT = """
 import jax, numpy as np
 jax.config.update("jax_enable_x64", True)
-from neurojax.experiments.paper import PaperConfig, run_paper
+from neurojax.experiments import PaperConfig, run_paper
 cfg = PaperConfig.preset("tiny", steps=(40, 40, 40), chunk=20, eval_every=20, n_eval=4,
                          pool_size=200, dtype="float64", penalties=(0.05, 0.1, 0.2))
-one = run_paper(cfg, seed=1)["snapshots"]
+one = run_paper(cfg, seed=1).snapshots
 mesh = jax.make_mesh((2,), ("members",))
-two = run_paper(cfg, seed=1, mesh=mesh)["snapshots"]
+two = run_paper(cfg, seed=1, mesh=mesh).snapshots
 print("RESULT", len(jax.devices()), max(float(np.max(np.abs(one[k] - two[k]))) for k in one))
 """
 _REFUSE_SCRIPT = """
 import jax
-from neurojax.experiments.paper import PaperConfig, run_paper
+from neurojax.experiments import PaperConfig, run_paper
 try:
     run_paper(PaperConfig.preset("tiny"), seed=0, mesh=jax.make_mesh((2,), ("members",)))
 except ValueError as err:

@@ -36,6 +36,9 @@ def test_sharded_learning_and_sweeps_equal_single_device():
     out = _result(r.stdout)
     assert out["devices"] == 4
     assert out["learning"] <= 1e-12  # summation order only
+    assert out["learning_make_mesh"] <= 1e-12 and out["learning_named_axis"] <= 1e-12
+    e = out["bad_mesh_errors"]
+    assert len(e) == 3 and "1-D mesh" in e[0] and "'nope'" in e[1] and "Mesh" in e[2], e
     assert out["penalty_sweep"] <= 1e-10
     assert out["ring_sweep"] == 0.0 and out["ring_sharded"] == 4
 

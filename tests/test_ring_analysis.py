@@ -36,10 +36,10 @@ def test_kernel_stats(x64):
     d = np.arange(N)
     odd = nr.kernel_stats(np.sin(2 * np.pi * d / N))
     even = nr.kernel_stats(np.cos(2 * np.pi * d / N))
-    assert abs(odd["odd_fraction"] - 1.0) < 1e-12 and even["odd_fraction"] < 1e-12
-    assert even["peak_offset"] == 0 and even["trough_offset"] == -50
-    np.testing.assert_allclose(even["zero_crossings"], [-25.0, 25.0], atol=1e-12)
-    assert abs(odd["amplitude"] - 1.0) < 1e-12
+    assert abs(odd.odd_fraction - 1.0) < 1e-12 and even.odd_fraction < 1e-12
+    assert even.peak_offset == 0 and even.trough_offset == -50
+    np.testing.assert_allclose(even.zero_crossings, [-25.0, 25.0], atol=1e-12)
+    assert abs(odd.amplitude - 1.0) < 1e-12
     with pytest.raises(ValueError, match="`kernel`"):
         nr.kernel_stats(np.zeros((3, 3)))
 
@@ -50,18 +50,18 @@ def test_wave_speed_synthetic(x64, v):
     n = np.arange(N)
     frames = np.stack([np.exp(3 * np.cos(2 * np.pi * (n - v * t) / N)) for t in range(n_frames)])
     res = nr.wave_speed(frames / frames.max(), frame_dt)
-    assert abs(res["shift_per_frame"] - v) < 0.05
-    assert abs(res["speed"] - v / frame_dt) < 0.05 / frame_dt
-    assert res["persists"] == (abs(v) >= 0.5)
+    assert abs(res.shift_per_frame - v) < 0.05
+    assert abs(res.speed - v / frame_dt) < 0.05 / frame_dt
+    assert res.persists == (abs(v) >= 0.5)
 
 
 def test_wave_speed_of_the_drive_and_static_pattern(x64):
     cfg = nr.RingConfig(N=100)
-    _, rec = nr.simulate(cfg, jnp.zeros(100), periods=3, plastic=False)
+    rec = nr.simulate(cfg, jnp.zeros(100), periods=3, plastic=False).rates
     res = nr.wave_speed(rec[-200:], cfg.dt)
-    assert abs(res["speed"] - (-cfg.N / cfg.T)) < 1e-6 * cfg.N / cfg.T and res["persists"]
+    assert abs(res.speed - (-cfg.N / cfg.T)) < 1e-6 * cfg.N / cfg.T and res.persists
     static = np.tile(np.cos(np.linspace(0, 2 * np.pi, 50)), (10, 1))
-    assert not nr.wave_speed(static, 1.0)["persists"]
+    assert not nr.wave_speed(static, 1.0).persists
     with pytest.raises(ValueError, match="`lag`"):
         nr.wave_speed(static, 1.0, lag=10)
     with pytest.raises(ValueError, match="`frame_dt`"):

@@ -20,8 +20,9 @@ def _seed_run(mode, N, stimulate):
 @pytest.mark.parametrize("N, stimulate", [(500, True), (100, True), (100, False)])
 def test_matches_seed(x64, variant, mode, N, stimulate):
     ref = _seed_run(mode, N, stimulate)
-    state, rec = nr.simulate(nr.RingConfig(N=N), ref["w0"], periods=2, variant=variant,
+    run = nr.simulate(nr.RingConfig(N=N), ref["w0"], periods=2, variant=variant,
                              stimulate=stimulate)
+    state, rec = run.state, run.rates
     assert rec.shape == (ref["X"].shape[0] - 1, N)
     assert max_rel(rec, ref["X"][1:]) <= 1e-9  # every recorded rate vector
     assert max_rel(state.w, ref["w"]) <= 1e-9
@@ -32,8 +33,8 @@ def test_circulant_input_equals_full_with_circulant_matrix(x64):
     cfg = nr.RingConfig(N=N)
     w = 0.05 * jax.random.normal(jax.random.key(0), (N,))
     M = w[(jnp.arange(N)[:, None] - jnp.arange(N)[None, :]) % N]  # M[n, k] = w[(n - k) mod N]
-    _, rc = nr.simulate(cfg, w, n_steps=300, variant="circulant", plastic=False)
-    _, rf = nr.simulate(cfg, M, n_steps=300, variant="full", plastic=False)
+    rc = nr.simulate(cfg, w, steps=300, variant="circulant", plastic=False).rates
+    rf = nr.simulate(cfg, M, steps=300, variant="full", plastic=False).rates
     assert max_rel(rc, rf) <= 1e-12
 
 
@@ -45,11 +46,13 @@ def test_chunked_run_equals_one_run_bitwise(x64, variant):
     w0 = 0.05 * jax.random.normal(jax.random.key(1), shape)
     # the full variant's blocks restart with each run: chunks of whole blocks (20) equal one run
     kw = {"block": 20} if variant == "full" else {}
-    one, rec = nr.simulate(cfg, w0, n_steps=240, variant=variant, record_every=4, **kw)
+    run = nr.simulate(cfg, w0, steps=240, variant=variant, record_every=4, **kw)
+    one, rec = run.state, run.rates
     s, recs = None, []
     for n in (80, 100, 60):
-        s, r = nr.simulate(cfg, w0 if s is None else None, n_steps=n, variant=variant,
+        run = nr.simulate(cfg, w0 if s is None else None, steps=n, variant=variant,
                            record_every=4, state=s, **kw)
+        s, r = run.state, run.rates
         recs.append(r)
     assert np.array_equal(np.asarray(s.w), np.asarray(one.w))
     assert np.array_equal(np.asarray(s.buffer), np.asarray(one.buffer))
@@ -60,8 +63,8 @@ def test_chunked_run_equals_one_run_bitwise(x64, variant):
 def test_record_every_strides(x64):
     cfg = nr.RingConfig(N=40)
     w0 = 0.05 * jax.random.normal(jax.random.key(2), (40,))
-    _, every = nr.simulate(cfg, w0, n_steps=120, record_every=1)
-    _, strided = nr.simulate(cfg, w0, n_steps=120, record_every=10)
+    every = nr.simulate(cfg, w0, steps=120, record_every=1).rates
+    strided = nr.simulate(cfg, w0, steps=120, record_every=10).rates
     assert strided.shape == (12, 40)
     np.testing.assert_array_equal(strided, every[9::10])
 
@@ -69,11 +72,11 @@ def test_record_every_strides(x64):
 def test_bad_input():
     cfg = nr.RingConfig(N=10)
     with pytest.raises(ValueError, match="`w0`"):
-        nr.simulate(cfg, jnp.zeros((10, 9)), n_steps=5, variant="full")
+        nr.simulate(cfg, jnp.zeros((10, 9)), steps=5, variant="full")
     with pytest.raises(ValueError, match="`w0`"):
-        nr.simulate(cfg, jnp.full((10,), jnp.nan), n_steps=5)
+        nr.simulate(cfg, jnp.full((10,), jnp.nan), steps=5)
     with pytest.raises(ValueError, match="`variant`"):
-        nr.simulate(cfg, jnp.zeros(10), n_steps=5, variant="single-ish")
+        nr.simulate(cfg, jnp.zeros(10), steps=5, variant="single-ish")
     with pytest.raises(ValueError, match="`N`"):
         nr.RingConfig(N=0)
     with pytest.raises(ValueError, match="`tau_d`"):
@@ -97,7 +100,8 @@ def test_single_variant_matches_seed(x64):
     X, w = R.simulate(cfg.dt, N, cfg.T, t, theta, cfg.alpha, cfg.beta, cfg.delay_steps, cfg.lam,
                       w0.copy(), get_dw_prime, R.get_dx, R.f_I_conv_circ_fft, R.phi, R.u,
                       full_info=False)
-    state, rec = nr.simulate(cfg, w0, periods=periods, variant="single")
+    run = nr.simulate(cfg, w0, periods=periods, variant="single")
+    state, rec = run.state, run.rates
     assert max_rel(rec, X[1:]) <= 1e-9
     assert max_rel(state.w, w) <= 1e-9
 
@@ -105,26 +109,28 @@ def test_single_variant_matches_seed(x64):
 def test_weight_records(x64):
     cfg = nr.RingConfig(N=30)
     w0 = 0.05 * jax.random.normal(jax.random.key(4), (30,))
-    s, rec, ws = nr.simulate(cfg, w0, n_steps=130, record_every=5, record_weights_every=20)
+    run = nr.simulate(cfg, w0, steps=130, record_every=5, record_weights_every=20)
+    s, rec, ws = run.state, run.rates, run.weights
     assert rec.shape == (26, 30) and ws.shape == (6, 30)
-    s2, rec2 = nr.simulate(cfg, w0, n_steps=130, record_every=5)
+    run = nr.simulate(cfg, w0, steps=130, record_every=5)
+    s2, rec2 = run.state, run.rates
     np.testing.assert_array_equal(rec, rec2)
     np.testing.assert_array_equal(s.w, s2.w)
-    s60, _ = nr.simulate(cfg, w0, n_steps=60, record_every=5)
+    s60 = nr.simulate(cfg, w0, steps=60, record_every=5).state
     np.testing.assert_array_equal(ws[2], s60.w)  # after step 60
     with pytest.raises(ValueError, match="`record_weights_every`"):
-        nr.simulate(cfg, w0, n_steps=10, record_every=3, record_weights_every=10)
+        nr.simulate(cfg, w0, steps=10, record_every=3, record_weights_every=10)
 
 
 def test_resume_argument_errors():
     cfg = nr.RingConfig(N=10)
-    s, _ = nr.simulate(cfg, jnp.zeros(10), n_steps=3)
+    s = nr.simulate(cfg, jnp.zeros(10), steps=3).state
     with pytest.raises(ValueError, match="not both"):
-        nr.simulate(cfg, jnp.zeros(10), n_steps=3, state=s)
+        nr.simulate(cfg, jnp.zeros(10), steps=3, state=s)
     with pytest.raises(ValueError, match="exactly one"):
         nr.simulate(cfg, jnp.zeros(10))
-    with pytest.raises(ValueError, match="`n_steps`"):
-        nr.simulate(cfg, jnp.zeros(10), n_steps=-1)
+    with pytest.raises(ValueError, match="`steps`"):
+        nr.simulate(cfg, jnp.zeros(10), steps=-1)
 
 
 @pytest.mark.slow
@@ -132,8 +138,9 @@ def test_150_periods_circulant_matches_seed(x64):
     """The full 150-period (75,000-step) circulant run against the seed (the seed takes minutes)."""
     R = seed_reference("ring_seed")
     ref = R.run("conv", periods=150, N=500, seed=0)
-    state, rec = nr.simulate(nr.RingConfig(), ref["w0"], periods=150, variant="circulant",
+    run = nr.simulate(nr.RingConfig(), ref["w0"], periods=150, variant="circulant",
                              record_every=50)
+    state, rec = run.state, run.rates
     err_w = max_rel(state.w, ref["w"])
     err_x = max_rel(rec, ref["X"][50::50])
     print(f"150 periods: kernel rel diff {err_w:.2e}, rates rel diff {err_x:.2e}")
@@ -144,15 +151,17 @@ def test_circulant_state_carries_spectra_and_follows_replaced_weights(x64):
     N = 60
     cfg = nr.RingConfig(N=N)
     w0 = 0.05 * jax.random.normal(jax.random.key(4), (N,))
-    s, _ = nr.simulate(cfg, w0, n_steps=700)
+    s = nr.simulate(cfg, w0, steps=700).state
     np.testing.assert_allclose(np.fft.irfft(np.asarray(s.w_hat), n=N), s.w, rtol=0, atol=1e-15)
     np.testing.assert_allclose(np.fft.rfft(np.asarray(s.buffer)), s.buffer_hat, rtol=0, atol=1e-12)
     # a user who swaps in new weights gets them, not the stale spectrum
     w2 = 0.1 * jax.random.normal(jax.random.key(5), (N,))
     swapped = eqx.tree_at(lambda t: t.w, s, w2)
     fresh = nr.RingState(buffer=s.buffer, w=w2, step=s.step)  # no spectra: transformed from w, buffer
-    a, ra = nr.simulate(cfg, n_steps=200, state=swapped)
-    b, rb = nr.simulate(cfg, n_steps=200, state=fresh)
-    _, rs = nr.simulate(cfg, n_steps=200, state=s)
+    run = nr.simulate(cfg, steps=200, state=swapped)
+    a, ra = run.state, run.rates
+    run = nr.simulate(cfg, steps=200, state=fresh)
+    b, rb = run.state, run.rates
+    rs = nr.simulate(cfg, steps=200, state=s).rates
     assert max_rel(ra, rb) <= 1e-10 and max_rel(a.w, b.w) <= 1e-10
     assert max_rel(ra, rs) > 1e-3

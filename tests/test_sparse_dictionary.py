@@ -23,7 +23,7 @@ def test_batch_dictionary_learning_reaches_sklearn_objective(x64):
                                 max_iter=100).fit(X)
         codes = sparse_encode(X, sk.components_, algorithm="lasso_cd", alpha=alpha)
     obj_sk = np.sum(0.5 * ((X - codes @ sk.components_) ** 2).sum(1) + alpha * np.abs(codes).sum(1))
-    res = ns.learn_dictionary(X, 32, alpha, key=jax.random.key(0), n_iter=60)
+    res = ns.learn_dictionary(X, 32, alpha, key=jax.random.key(0), steps=60)
     assert float(res.objective[-1]) <= 1.01 * obj_sk, (float(res.objective[-1]), obj_sk)
     norms = np.linalg.norm(np.asarray(res.dictionary), axis=0)
     assert np.all(norms <= 1 + 1e-12)
@@ -32,7 +32,7 @@ def test_batch_dictionary_learning_reaches_sklearn_objective(x64):
 
 def test_minibatch_and_estimator(x64):
     X = _digits(400)
-    est = ns.SparseDictionary(16, alpha=0.5, method="minibatch", n_iter=30, batch_size=64,
+    est = ns.SparseDictionary(16, alpha=0.5, method="minibatch", steps=30, batch_size=64,
                               init="pca").fit(X)
     assert est.components_.shape == (16, 64)
     codes = est.transform(X[:10])
@@ -45,7 +45,7 @@ def test_minibatch_and_estimator(x64):
 
 def test_update_dictionary_decreases_objective(x64):
     X = _digits(100)
-    D = ns.learn_dictionary(X, 8, 0.5, key=jax.random.key(1), n_iter=1).dictionary
+    D = ns.learn_dictionary(X, 8, 0.5, key=jax.random.key(1), steps=1).dictionary
     A = ns.fista(D, X, 0.5).codes
     before = float(np.sum(ns.lasso_objective(D, X, A, 0.5)))
     D2 = ns.update_dictionary(D, A.T @ A, X.T @ A)

@@ -54,9 +54,9 @@ def test_gabor_fit_single_atom_and_bad_input(x64):
 
 @pytest.mark.slow
 def test_natural_patch_atoms_are_gabor_like_and_sparser_than_pca(x64):
-    from neurojax.experiments._sparse_run import natural_atoms
+    from neurojax.experiments import natural_atoms
 
-    nat = natural_atoms(jax.random.key(0), n_patches=20000, n_atoms=64, n_iter=1000)
+    nat = natural_atoms(key=jax.random.key(0), n_patches=20000, n_atoms=64, steps=1000)
     r2 = np.asarray(nat["fit"].r2)
     frac, median = np.mean(r2 >= 0.7), np.median(r2)
     print(f"Gabor R2 >= 0.7: {frac:.3f} of 64 atoms, median R2 {median:.3f}")

@@ -40,7 +40,8 @@ def test_whitening_flattens_the_spectrum(x64):
 
 def test_pca_matches_sklearn(x64):
     X = ns.extract_patches(_grey(), 8, 2000, key=jax.random.key(1))
-    comps, var, mean = ns.pca(X, 10)
+    p = ns.pca(X, 10)
+    comps, var = p.components, p.variances
     sk = PCA(10).fit(np.asarray(X))
     np.testing.assert_allclose(var, sk.explained_variance_, rtol=1e-10)
     # components equal up to sign

@@ -43,7 +43,7 @@ def test_float64_parity_with_sklearn(x64, problem):
     np.testing.assert_array_equal(np.abs(A) > 1e-9, np.abs(lars) > 1e-9)
     np.testing.assert_allclose(A, lars, atol=1e-8)
     np.testing.assert_allclose(np.asarray(res.objective), obj, rtol=1e-12)
-    assert np.all(np.asarray(res.n_iter) >= (A != 0).sum(1))  # at least one step per atom
+    assert np.all(np.asarray(res.num_steps) >= (A != 0).sum(1))  # at least one step per atom
 
 
 def test_nonneg_matches_positive_coordinate_descent(x64):
@@ -67,7 +67,7 @@ def test_full_active_set_continues_with_more_slots(x64):
     assert bool(jnp.all(small.converged))
     np.testing.assert_allclose(np.asarray(small.codes), np.asarray(res.codes), atol=1e-10)
     # each continuation repeats one step (the join that found no free slot), nothing more
-    extra = np.asarray(small.n_iter) - np.asarray(res.n_iter)
+    extra = np.asarray(small.num_steps) - np.asarray(res.num_steps)
     assert np.all((extra >= 0) & (extra <= 4))
     assert np.all(extra[nnz > 2] >= 1) and np.all(extra[nnz > 8] >= 3)
 
@@ -123,7 +123,7 @@ def test_alpha_above_max_correlation_gives_zero_codes():
     D, X = random_problem(n=10)
     alpha = 1.01 * float(np.max(np.abs(X @ D)))
     res = ns.lasso_lars(D, X, alpha)
-    assert not np.any(np.asarray(res.codes)) and not np.any(np.asarray(res.n_iter))
+    assert not np.any(np.asarray(res.codes)) and not np.any(np.asarray(res.num_steps))
     assert bool(jnp.all(res.converged))
 
 

@@ -31,7 +31,7 @@ def _check(D, X, alpha, res, ref):
 def test_fista_matches_sklearn(x64, problem, nonneg):
     D, X = _random_problem() if problem == "random" else _patch_problem()
     alpha = 0.2 if problem == "random" else 0.02
-    res = ns.fista(D, X, alpha, nonneg=nonneg, tol=1e-9, max_iter=20000)
+    res = ns.fista(D, X, alpha, nonneg=nonneg, tol=1e-9, max_steps=20000)
     assert bool(res.converged.all()) and res.codes.shape == (X.shape[0], D.shape[1])
     if nonneg:
         assert float(res.codes.min()) >= 0
@@ -41,9 +41,9 @@ def test_fista_matches_sklearn(x64, problem, nonneg):
 def test_ista_needs_more_iterations(x64):
     D, X = _random_problem(n=50)
     f = ns.fista(D, X, 0.2, tol=1e-9)
-    i = ns.ista(D, X, 0.2, tol=1e-9, max_iter=50000)
+    i = ns.ista(D, X, 0.2, tol=1e-9, max_steps=50000)
     assert bool(i.converged.all())
-    assert int(i.n_iter.max()) > int(f.n_iter.max())
+    assert int(i.num_steps.max()) > int(f.num_steps.max())
     _check(D, X, 0.2, i, _sk(X, D, 0.2))
 
 
@@ -52,8 +52,8 @@ def test_warm_start_and_nonconvergence_flag(x64):
     res = ns.fista(D, X, 0.2, tol=1e-9)
     warm = ns.fista(D, X, 0.2, tol=1e-9, init=res.codes)
     # already optimal: stops at the first or second check (n_iter counts iterations done)
-    assert int(warm.n_iter.max()) <= 20 < int(res.n_iter.min())
-    short = ns.fista(D, X, 0.2, tol=1e-12, max_iter=10)
+    assert int(warm.num_steps.max()) <= 20 < int(res.num_steps.min())
+    short = ns.fista(D, X, 0.2, tol=1e-12, max_steps=10)
     assert not bool(short.converged.all())  # reported, not hidden
 
 

@@ -47,14 +47,15 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_bitwise(x64, tmp_path)
     # interrupt mid phase 2 (step 30 + 25 = 55: after the checkpoint at phase-2 step 20)
     part = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck, stop_after=55,
                         dtype=jnp.float64)
-    assert part["interrupted"]
-    saved = json.loads((ck / "state.json").read_text())
-    assert (saved["phase"], saved["step"]) == (2, 20)
+    assert part.interrupted
+    (saved,) = [p for p in ck.iterdir() if p.name.startswith("ckpt-")]
+    meta = json.loads((saved / "meta.json").read_text())
+    assert (meta["phase"], meta["step"]) == (2, 20)
     resumed = run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck, resume=True,
                            dtype=jnp.float64)
     for phase in (1, 2, 3):
-        assert _leaves_equal(full["models"][phase], resumed["models"][phase]), phase
-    assert full["history"] == resumed["history"]
+        assert _leaves_equal(full.models[phase], resumed.models[phase]), phase
+    assert full.history == resumed.history
     # and again, interrupted at the end of phase 2 and inside phase 3, with two profiles
     full2 = run_protocol(cfg, ["baseline", "low"], key=key, dtype=jnp.float64)
     for stop in (70, 95):
@@ -63,17 +64,55 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_bitwise(x64, tmp_path)
                      dtype=jnp.float64)
         again = run_protocol(cfg, ["baseline", "low"], key=key, checkpoint_dir=ck3, resume=True,
                              dtype=jnp.float64)
-        assert _leaves_equal(full2["models"][3], again["models"][3]), stop
-    # a checkpoint made with another config is refused
-    with pytest.raises(ValueError, match="config"):
-        run_protocol(TinnitusConfig(**(TINY | {"rec_l2": 0.3})), "baseline", key=key,
-                     checkpoint_dir=ck, resume=True)
+        assert _leaves_equal(full2.models[3], again.models[3]), stop
+    # a checkpoint made with another config, key, dtype or profile is refused, naming the field
+    for kw, field in (({"config": TinnitusConfig(**(TINY | {"rec_l2": 0.3}))}, "config"),
+                      ({"key": jax.random.key(7)}, "key"), ({"dtype": jnp.float32}, "dtype"),
+                      ({"profile": "low"}, "profiles")):
+        args = {"config": cfg, "profile": "baseline", "key": key, "dtype": jnp.float64} | kw
+        with pytest.raises(ValueError, match=f"another configuration .*{field}"):
+            run_protocol(args.pop("config"), args.pop("profile"), checkpoint_dir=ck, resume=True,
+                         **args)
+    with pytest.raises(ValueError, match="already holds a run"):
+        run_protocol(cfg, "baseline", key=key, checkpoint_dir=ck, dtype=jnp.float64)
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run_protocol(cfg, "baseline", key=key, checkpoint_dir=tmp_path / "none", resume=True)
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("point", ["arrays", "meta", "publish", "prune"])
+def test_kill_at_every_write_point_resumes_bitwise(x64, tmp_path, monkeypatch, point):
+    from neurojax.experiments import _checkpoint
+
+    cfg = TinnitusConfig(**TINY)
+    key = jax.random.key(4)
+    full = run_protocol(cfg, ["baseline", "low"], key=key, dtype=jnp.float64)
+    calls = {"n": 0}
+
+    def fault(where):
+        if where == point:
+            calls["n"] += 1
+            if calls["n"] == 4:  # the fourth save: end of phase 2
+                raise _Killed(where)
+
+    monkeypatch.setattr(_checkpoint, "_fault", fault)
+    with pytest.raises(_Killed):
+        run_protocol(cfg, ["baseline", "low"], key=key, checkpoint_dir=tmp_path, dtype=jnp.float64)
+    monkeypatch.setattr(_checkpoint, "_fault", lambda where: None)
+    again = run_protocol(cfg, ["baseline", "low"], key=key, checkpoint_dir=tmp_path, resume=True,
+                         dtype=jnp.float64)
+    for phase in (1, 2, 3):
+        assert _leaves_equal(full.models[phase], again.models[phase]), phase
+    assert full.history == again.history
 
 
 def test_phases_learn_what_they_should(x64):
     cfg = TinnitusConfig(**TINY)
     run = run_protocol(cfg, "all", key=jax.random.key(1), dtype=jnp.float64)
-    m0, m1, m2, m3 = (run["models"][p] for p in (0, 1, 2, 3))
+    m0, m1, m2, m3 = (run.models[p] for p in (0, 1, 2, 3))
     assert not np.array_equal(m0.W, m1.W) and np.all(m1.K == 0)  # phase 1: W only
     assert np.array_equal(m1.W, m2.W) and np.any(m2.K != 0)  # phase 2: K only
     assert m3.K.shape == (len(nim.PROFILES), 12, 12)  # phase 3: one network per profile, W still frozen
@@ -81,13 +120,13 @@ def test_phases_learn_what_they_should(x64):
     assert np.all(np.diag(m2.K) == 0)
     # every profile saw its own attenuated inputs
     gains = np.stack([nim.hearing_loss(p, 8) for p in nim.PROFILES])
-    np.testing.assert_allclose(run["gains"], gains)
+    np.testing.assert_allclose(run.gains, gains)
     assert len({float(jnp.sum(k)) for k in m3.K}) == len(nim.PROFILES)
 
 
 @pytest.mark.slow
 def test_small_preset_reproduces_the_tinnitus_effect(x64, tmp_path):
-    from neurojax.experiments._tinnitus_run import measures
+    from neurojax.experiments import tinnitus_measures as measures
 
     cfg = TinnitusConfig.preset("small")
     run = run_protocol(cfg, ["baseline", "low"], key=jax.random.key(0), dtype=jnp.float64)

@@ -66,7 +66,8 @@ def run(args) -> int:
         from ..experiments import tinnitus_experiment
 
         return _summary(out, tinnitus_experiment, progress=progress, seed=args.seed,
-                        preset=args.preset, profile=args.profile, resume=args.resume)
+                        preset=args.preset, profile=args.profile, resume=args.resume,
+                        overwrite=args.overwrite)
     if args.command == "paper":
         from ._paper import paper_command
 

@@ -2,7 +2,6 @@
 have been applied, so those options take effect."""
 
 import argparse
-import os
 import sys
 
 
@@ -117,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                           choices=["baseline", "shifted", "soft", "low", "notch", "band", "all"])
     tinnitus.add_argument("--resume", action="store_true",
                           help="continue from the last checkpoint in OUT/checkpoint")
+    tinnitus.add_argument("--overwrite", action="store_true",
+                          help="delete a run already in OUT/checkpoint and start again")
     paper = sub.add_parser(
         "paper", parents=[common], help="the paper's protocol: lambda_K sweep x hearing-loss profiles",
         description="Dotan & Shriki (2021) as its authors' code runs it: one sample per step, "
@@ -153,10 +154,20 @@ def _positive_float(text: str) -> float:
 
 
 def _setup_jax(args) -> None:
-    if args.platform is not None:
-        os.environ["JAX_PLATFORMS"] = args.platform
+    """Apply `--platform` and `--x64` through `jax.config` (JAX may already be imported, e.g. by
+    `import neurojax`, but no backend has started yet). `cpu` restricts JAX to the CPU; `gpu`
+    requires a GPU backend (which JAX then uses by default). A platform that is not present raises
+    ValueError with one line."""
     import jax
 
+    if args.platform == "cpu":
+        jax.config.update("jax_platforms", "cpu")
+    if args.platform is not None:
+        try:
+            jax.devices(args.platform)
+        except RuntimeError:
+            raise ValueError(f"--platform {args.platform}: no {args.platform.upper()} is available "
+                             f"to JAX on this machine") from None
     if args.x64:
         jax.config.update("jax_enable_x64", True)
 
@@ -187,7 +198,11 @@ def main(argv=None) -> int:
         launch = _launch_parser().parse_args(argv[1:cut])
         argv = argv[cut + 1:]
     args = build_parser().parse_args(argv)
-    _setup_jax(args)
+    try:
+        _setup_jax(args)
+    except ValueError as err:
+        sys.stderr.write(f"neurojax {args.command}: error: {err}\n")
+        return 2
     from ..parallel._distributed import initialize
 
     try:  # before any JAX computation; a no-op without `launch` or NEUROJAX_* variables

@@ -61,6 +61,10 @@ class RunDirectory:
     is an error.
     """
 
+    # recorded but not compared on resume: the package version (numerics that change a run are
+    # versioned by the caller's own identity fields, e.g. run_paper's `protocol`)
+    UNCHECKED = ("version",)
+
     def __init__(self, path, identity: dict, *, resume: bool = False, overwrite: bool = False):
         self.path = Path(path)
         self.identity = identity
@@ -116,7 +120,7 @@ class RunDirectory:
         except (OSError, json.JSONDecodeError) as err:
             raise ValueError(f"resume: cannot read {path}: {err}") from None
         diff = sorted(k for k in set(saved) | set(self.identity)
-                      if saved.get(k) != self.identity.get(k))
+                      if k not in self.UNCHECKED and saved.get(k) != self.identity.get(k))
         if diff:
             detail = "; ".join(f"{k}: checkpoint {saved.get(k)!r}, now {self.identity.get(k)!r}"
                                for k in diff)

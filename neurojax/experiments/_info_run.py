@@ -51,7 +51,7 @@ def info_experiment(out: Path, *, mis=(0.25, 0.5, 1.0, 1.5, 2.0), n_seeds: int =
                   flush=True)
         t0 = time.perf_counter()
         train = lambda x, y, k, bound=bound: ni.train_critic(  # noqa: E731
-            x, y, key=k, bound=bound, steps=steps, batch_size=batch_size)[2]
+            x, y, key=k, bound=bound, steps=steps, batch_size=batch_size).estimate
         est[name] = jax.block_until_ready(flat(train)(xs, ys, tkeys))
         wall[name] = time.perf_counter() - t0
     est = {k: np.asarray(v, np.float64) for k, v in est.items()}

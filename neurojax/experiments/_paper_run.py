@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import _plotting as plot, infomax as nim
 from ._checkpoint import write_json_atomic
+from ._paper_protocol import PaperConfig, run_paper, spectral_radii
 from ._tinnitus_run import _crossing_all, _output_channels
-from .paper import PaperConfig, run_paper, spectral_radii
 
 PAPER_CROSSINGS = {"before": 0.183, "after": 0.228}  # the values the authors' figure scripts mark
 
@@ -52,16 +52,16 @@ def _representative(config, rho_before, rho_after):
     return int(np.argmin(np.abs(rho_before - 4)))
 
 
-def analyse(run: dict, out: Path, *, scale_step: float, seed: int) -> dict:
+def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     """The paper's measures on the representative λ_K, the ρ(K)-vs-λ_K table, figures."""
-    config, snaps, hist = run["config"], run["snapshots"], run["history"]
+    config, snaps, hist = run.config, run.snapshots, run.history
     L, P = len(config.penalties), len(config.profiles)
     rho_before, rho_after = _rho_table(snaps, config)
     lam = np.asarray(config.penalties)
     i = _representative(config, rho_before, rho_after)
     dt = snaps["W2"].dtype
     before = nim.RecurrentInfoMax(jnp.asarray(snaps["W2"][i]), jnp.asarray(snaps["K2"][i]))
-    xs = run["pool"][:50]
+    xs = run.pool[:50]
     scales = np.round(np.arange(0, 4 + 1e-9, scale_step), 6)
     key = jax.random.fold_in(jax.random.key(seed), 99)
     curves = {"before": nim.paper_slowing(before, xs, scales, key=key)}
@@ -73,7 +73,7 @@ def analyse(run: dict, out: Path, *, scale_step: float, seed: int) -> dict:
     for p, name in enumerate(config.profiles):
         k = p * L + i
         after = nim.RecurrentInfoMax(jnp.asarray(snaps["W3"][k]), jnp.asarray(snaps["K3"][k]))
-        gain = np.asarray(run["gains"][p])
+        gain = np.asarray(run.gains[p])
         lost = _output_channels(gain, config.n_out) < 0.5
         curves[name] = nim.paper_slowing(after, xs, scales, key=key)
         audio = np.asarray(nim.paper_audiogram(after, gain=jnp.asarray(gain, dt)))

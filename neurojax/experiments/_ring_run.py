@@ -8,22 +8,23 @@ import jax
 import numpy as np
 
 from .. import _plotting as plot, ring as nr
+from ._progress import progress_bar
+from ._serialise import fields
 
 
-def _chunked(cfg, w0, n_steps, *, chunks, progress, desc, **kwargs):
+def _chunked(cfg, w0, steps, *, chunks, progress, desc, **kwargs):
     """`nr.simulate` in `chunks` resumed pieces, so a progress bar can advance between them."""
-    from tqdm.auto import tqdm
-
-    state, recs = None, []
-    sizes = [n_steps // chunks + (i < n_steps % chunks) for i in range(chunks)]
-    with tqdm(total=n_steps, desc=desc, disable=not progress, leave=False) as bar:
+    state, recs, done = None, [], 0
+    sizes = [steps // chunks + (i < steps % chunks) for i in range(chunks)]
+    with progress_bar(steps, desc, progress) as report:
         for n in sizes:
             if n == 0:
                 continue
-            state, rec = nr.simulate(cfg, w0 if state is None else None, n_steps=n, state=state,
-                                     **kwargs)
-            recs.append(np.asarray(rec))
-            bar.update(n)
+            r = nr.simulate(cfg, w0 if state is None else None, steps=n, state=state, **kwargs)
+            state, done = r.state, done + n
+            recs.append(np.asarray(r.rates))
+            if report is not None:
+                report({"step": done, "total": steps})
     return state, np.concatenate(recs)
 
 
@@ -43,8 +44,8 @@ def ring_experiment(out: Path, *, variant: str = "circulant", periods: int = 150
     shape = (N, N) if variant == "full" else (N,)
     w0 = 0.05 * jax.random.normal(jax.random.key(seed), shape)
     t0 = time.perf_counter()
-    n_steps = cfg.steps_for(periods) - 1
-    state, rec = _chunked(cfg, w0, n_steps, chunks=min(10, n_steps), progress=progress,
+    steps = cfg.steps_for(periods) - 1
+    state, rec = _chunked(cfg, w0, steps, chunks=min(10, steps), progress=progress,
                           desc=f"ring {variant} learning", variant=variant,
                           record_every=record_every)
     jax.block_until_ready(state)
@@ -57,7 +58,7 @@ def ring_experiment(out: Path, *, variant: str = "circulant", periods: int = 150
                                  desc=f"ring {name}", variant=variant, record_every=1,
                                  stimulate=stim, plastic=False)
     tail = min(1000, replay_steps // 2)
-    waves = {k: nr.wave_speed(v[-tail:], cfg.dt) for k, v in runs.items()}
+    waves = {k: fields(nr.wave_speed(v[-tail:], cfg.dt)) for k, v in runs.items()}
 
     per = max(1, N // record_every)  # records per drive period
     fig, ax = plot.figure(3)
@@ -78,10 +79,10 @@ def ring_experiment(out: Path, *, variant: str = "circulant", periods: int = 150
     plot.save(fig, Path(out) / "ring_kernel.png")
 
     summary = {
-        "variant": variant, "N": N, "periods": periods, "steps": n_steps,
+        "variant": variant, "N": N, "periods": periods, "steps": steps,
         "record_every": record_every, "learn_wall_s": learn_wall,
-        "steps_per_s": n_steps / learn_wall,
-        "kernel": nr.kernel_stats(kernel),
+        "steps_per_s": steps / learn_wall,
+        "kernel": fields(nr.kernel_stats(kernel)),
         "drive_speed": -N / cfg.T,
         "replay_wave": waves["replay"], "driven_wave": waves["driven"],
         "finite": bool(np.all(np.isfinite(np.asarray(w)))),

@@ -65,12 +65,13 @@ def _codes_kurtosis(codes):
     return float(jnp.mean(ns.kurtosis(jnp.asarray(codes).T)))
 
 
-def _digits_story(out, key, n_atoms, n_iter):
+def _digits_story(out, key, n_atoms, steps):
     """Figure 3: dictionary atoms vs PCA components on the digits video, and code kurtosis."""
     kv, kd = jax.random.split(key)
     X = jnp.asarray(ns.digits_video(60, 10, key=kv))
-    res = ns.learn_dictionary(X, n_atoms, 0.5, key=kd, n_iter=n_iter)
-    comps, _, mean = ns.pca(X, n_atoms)
+    res = ns.learn_dictionary(X, n_atoms, 0.5, key=kd, steps=steps)
+    p = ns.pca(X, n_atoms)
+    comps, mean = p.components, p.mean
     fig, ax = plot.figure(2, size=4.5)
     plot.atom_grid(ax[0], res.dictionary.T.reshape(-1, 8, 8), f"dictionary ({n_atoms} atoms)")
     plot.atom_grid(ax[1], comps.T.reshape(-1, 8, 8), f"PCA ({n_atoms} components)")
@@ -81,19 +82,22 @@ def _digits_story(out, key, n_atoms, n_iter):
             "objective": float(res.objective[-1])}
 
 
-def natural_atoms(key, *, n_patches: int = 20000, n_atoms: int = 64, alpha: float = 1.0,
-                  n_iter: int = 1000, progress=None):
+def natural_atoms(*, key, n_patches: int = 20000, n_atoms: int = 64, alpha: float = 1.0,
+                  steps: int = 1000, progress=None) -> dict:
     """64 (by default) 8×8 atoms learned by minibatch dictionary learning from whitened patches of
-    the scikit-learn sample images, their Gabor fits, and the PCA comparison. Returns a dict."""
+    the scikit-learn sample images (`steps` minibatch rounds; `progress` as for
+    `learn_dictionary`), their Gabor fits, and the PCA comparison. Returns a dict: `atoms`,
+    `fit` (a `GaborFit`), `codes`, `pca_codes`, `objective`, `patches`, `dictionary`."""
     kp, kd, kg = jax.random.split(key, 3)
     w = ns.whiten(jnp.asarray(ns.sample_images(downsample=2)))
     X = ns.extract_patches(w, 8, n_patches, key=kp)
     X = X - X.mean(1, keepdims=True)
-    res = ns.learn_dictionary(X, n_atoms, alpha, key=kd, method="minibatch", n_iter=n_iter,
+    res = ns.learn_dictionary(X, n_atoms, alpha, key=kd, method="minibatch", steps=steps,
                               batch_size=256, progress=progress)
     atoms = res.dictionary.T.reshape(-1, 8, 8)
     fit = ns.gabor_fit(atoms, key=kg)
-    comps, _, mean = ns.pca(X, n_atoms)
+    p = ns.pca(X, n_atoms)
+    comps, mean = p.components, p.mean
     return {"atoms": atoms, "fit": fit, "codes": res.codes, "pca_codes": (X - mean) @ comps,
             "objective": res.objective, "patches": X, "dictionary": res.dictionary}
 
@@ -108,19 +112,19 @@ def _inference(D, X, alpha):
         t0 = time.perf_counter()
         r = solve()
         jax.block_until_ready(r.codes)
-        out[name] = {"wall_s": time.perf_counter() - t0, "iterations_mean": float(r.n_iter.mean()),
+        out[name] = {"wall_s": time.perf_counter() - t0, "iterations_mean": float(r.num_steps.mean()),
                      "objective": float(jnp.sum(ns.lasso_objective(D, X, r.codes, alpha)))}
     return out
 
 
-def _natural_story(out, key, n_patches, n_iter, progress):
-    nat = natural_atoms(key, n_patches=n_patches, n_iter=n_iter, progress=progress)
+def _natural_story(out, key, n_patches, steps, progress):
+    nat = natural_atoms(key=key, n_patches=n_patches, steps=steps, progress=progress)
     r2 = np.asarray(nat["fit"].r2)
     fig, ax = plot.figure(1, size=6.0)
     plot.atom_grid(ax[0], nat["atoms"], "atoms from whitened natural patches",
                    scores=np.clip(r2, 0, 1), score_label="Gabor fit R²")
     plot.save(fig, out / "sparse_natural_atoms.png")
-    return {"n_patches": n_patches, "rounds": n_iter, "gabor_r2_median": float(np.median(r2)),
+    return {"n_patches": n_patches, "rounds": steps, "gabor_r2_median": float(np.median(r2)),
             "fraction_r2_ge_0.7": float(np.mean(r2 >= 0.7)),
             "kurtosis_dictionary_codes": _codes_kurtosis(nat["codes"]),
             "kurtosis_pca_codes": _codes_kurtosis(nat["pca_codes"]),
@@ -145,10 +149,10 @@ def sparse_experiment(out: Path, *, n_patches: int = 20000, rounds: int = 1000,
     wall["digits"] = time.perf_counter() - t0
     t0 = time.perf_counter()
 
-    def report(it, obj):
-        if progress and ((it + 1) % max(1, rounds // 10) == 0):
-            print(f"  natural patches: round {it + 1}/{rounds}, batch objective {obj:.4g}",
-                  flush=True)
+    def report(info):
+        if progress and info["step"] % max(1, rounds // 10) == 0:
+            print(f"  natural patches: round {info['step']}/{rounds}, batch objective "
+                  f"{info['objective']:.4g}", flush=True)
 
     natural = _natural_story(out, k3, n_patches, rounds, report)
     wall["natural"] = time.perf_counter() - t0

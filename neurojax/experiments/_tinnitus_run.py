@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _plotting as plot, infomax as nim
-from .tinnitus import TinnitusConfig, run_protocol, take
+from ._serialise import fields, jsonable
+from ._tinnitus_protocol import TinnitusConfig, run_protocol
 
 SCALES = np.linspace(0.0, 4.0, 17)
 
@@ -20,10 +21,12 @@ def _output_channels(gain, n_out):
     return np.interp(pos, np.arange(len(g)), g)
 
 
-def measures(run: dict, config: TinnitusConfig, *, key, sweep_steps=None) -> dict:
-    """Silence responses before/after phase 3, ρ(K)-vs-λ_K sweep, critical slowing, audiograms."""
-    m2, m3 = run["models"][2], run["models"][3]
-    x, gains = run["data"], run["gains"]
+def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> dict:
+    """The measures of a finished :func:`run_protocol` run (a `TinnitusResult`): silence responses
+    before/after phase 3, the ρ(K)-vs-λ_K sweep, critical slowing and audiograms, as a dict of
+    NumPy arrays and numbers per profile (`profiles`) and before phase 3."""
+    m2, m3 = run.models[2], run.models[3]
+    x, gains = run.data, run.gains
     silence_before = np.asarray(nim.silence_response(m2))
     mean_before = np.asarray(jnp.mean(jax.vmap(m2)(x[:500]), axis=0))
     res = {"silence_before": silence_before, "mean_response_before": mean_before, "profiles": {}}
@@ -32,20 +35,21 @@ def measures(run: dict, config: TinnitusConfig, *, key, sweep_steps=None) -> dic
            else np.asarray(config.penalties, float))
     s_norm, s_att = sweep_steps or (config.steps_K, config.steps_attenuated)
     # one sweep for all profiles: phase 2 once per λ_K, phase 3 per profile and λ_K
-    sweeps = nim.penalty_sweep(run["models"][1], x, run["data_attenuated"], lam, key=key,
+    sweeps = nim.penalty_sweep(run.models[1], x, run.data_attenuated, lam, key=key,
                                steps_normal=s_norm, steps_attenuated=s_att,
                                batch_size=config.batch_size, ff_eta=config.ff_eta,
                                rec_eta=config.rec_eta, ff_l1=config.ff_l1,
                                learn_W=config.learn_W_attenuated)
-    for i, name in enumerate(run["profiles"]):
-        m = take(m3, i)
+    for i, name in enumerate(run.profiles):
+        m = nim.take(m3, i)
         after = np.asarray(nim.silence_response(m))
         lost = _output_channels(gains[i], config.n_out) < 0.5
         audio_after = np.asarray(nim.audiogram(m, gain=gains[i]))
-        sweep = sweeps | {"rho_after": sweeps["rho_after"][i]}
+        sweep = {"penalty": sweeps.penalty, "rho_before": sweeps.rho_before,
+                 "rho_after": sweeps.rho_after[i]}
         res["profiles"][name] = {
             "gain": np.asarray(gains[i]), "silence_after": after,
-            "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run["data_attenuated"][i][:500]),
+            "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run.data_attenuated[i][:500]),
                                                         axis=0)),
             "lost_outputs": lost,
             "n_rising": int(np.sum(after > silence_before)),
@@ -56,7 +60,7 @@ def measures(run: dict, config: TinnitusConfig, *, key, sweep_steps=None) -> dic
             "rho_K_after": float(nim.rho(m.K)),
             "sweep": sweep | {"crossing_before": _crossing(sweep["penalty"], sweep["rho_before"]),
                               "crossing_after": _crossing(sweep["penalty"], sweep["rho_after"])},
-            "slowing": nim.critical_slowing(m, SCALES),
+            "slowing": fields(nim.critical_slowing(m, SCALES)),
             "audiogram_after": audio_after,
             "audiogram_db": 20 * np.log10(audio_after / audio_before),
         }
@@ -96,17 +100,17 @@ def _crossing_all(lam, rho, level=4.0) -> dict:
 
 
 def _figures(out, run, meas, config):
-    names = run["profiles"]
+    names = run.profiles
     figs = []
     fig, ax = plot.figure(3, 2, size=3.6)
     for p, (ph, label) in enumerate(((1, "W only"), (2, "K only"), (3, "K, attenuated"))):
-        m = run["models"][ph] if ph < 3 else take(run["models"][3], 0)
+        m = run.models[ph] if ph < 3 else nim.take(run.models[3], 0)
         plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False)
         plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}")
     figs.append(plot.save(fig, Path(out) / "tinnitus_weights.png").name)
 
     fig, ax = plot.figure(2, size=4.5)
-    hist = run["history"]
+    hist = run.history
     obj = np.concatenate([np.asarray(hist[str(p)]["objective"]).reshape(-1, len(names))
                           if p == 3 else np.asarray(hist[str(p)]["objective"]).reshape(-1, 1)
                           .repeat(len(names), 1) for p in (1, 2, 3)])
@@ -164,24 +168,9 @@ def _figures(out, run, meas, config):
     return figs
 
 
-def _json(v):
-    if isinstance(v, dict):
-        return {k: _json(x) for k, x in v.items()}
-    if isinstance(v, (np.ndarray, jnp.ndarray)):
-        a = np.asarray(v)
-        if a.dtype == bool:
-            return a.astype(int).tolist()
-        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
-            # inf/nan (a channel never heard) -> null, which JSON can hold
-            return [float(e) if np.isfinite(e) else None for e in a.ravel()]
-        return a.tolist()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
-
-
 def tinnitus_experiment(out: Path, *, preset: str = "small", profile: str = "baseline",
-                        seed: int = 0, resume: bool = False, progress: bool = True,
+                        seed: int = 0, resume: bool = False, overwrite: bool = False,
+                        progress: bool = True,
                         config: TinnitusConfig | None = None, sweep_steps=None) -> dict:
     """Run the protocol (checkpoints in `out/checkpoint`), then the measures; write
     `tinnitus_weights.png`, `tinnitus_training.png`, `tinnitus_measures.png`; return numbers."""
@@ -195,20 +184,20 @@ def tinnitus_experiment(out: Path, *, preset: str = "small", profile: str = "bas
                   f"{', '.join(f'{r:.2f}' for r in rho)}", flush=True)
 
     run = run_protocol(config, profile, key=key, checkpoint_dir=Path(out) / "checkpoint",
-                       resume=resume, progress=report)
+                       resume=resume, overwrite=overwrite, progress=report)
     t_train = time.perf_counter() - t0
     if progress:
         print("  measures: silence, λ_K sweep, critical slowing, audiograms ...", flush=True)
     t0 = time.perf_counter()
-    meas = measures(run, config, key=jax.random.fold_in(key, 9), sweep_steps=sweep_steps)
+    meas = tinnitus_measures(run, config, key=jax.random.fold_in(key, 9), sweep_steps=sweep_steps)
     t_meas = time.perf_counter() - t0
     figs = _figures(out, run, meas, config)
-    per = {n: {k: _json(v) for k, v in pm.items() if k not in ("gain",)}
+    per = {n: {k: jsonable(v) for k, v in pm.items() if k not in ("gain",)}
            for n, pm in meas["profiles"].items()}
-    return {"config": config.to_json(), "profiles": run["profiles"],
+    return {"config": config.to_json(), "profiles": list(run.profiles),
             "rho_K_before_attenuation": meas["rho_K_before"],
-            "silence_before": _json(meas["silence_before"]),
-            "audiogram_before": _json(meas["audiogram_before"]), "per_profile": per,
+            "silence_before": jsonable(meas["silence_before"]),
+            "audiogram_before": jsonable(meas["audiogram_before"]), "per_profile": per,
             "wall_s": {"training": t_train, "measures": t_meas}, "figures": figs}
 
 

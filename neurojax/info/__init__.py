@@ -15,6 +15,7 @@ from ._channel import (
 )
 from ._critic import (
     ConcatCritic as ConcatCritic,
+    CriticResult as CriticResult,
     SeparableCritic as SeparableCritic,
     train_critic as train_critic,
 )

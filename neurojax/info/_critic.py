@@ -40,6 +40,15 @@ class ConcatCritic(eqx.Module):
         return jax.vmap(lambda xi: jax.vmap(lambda yj: pair(xi, yj))(y))(x)
 
 
+class CriticResult(eqx.Module):
+    """Result of :func:`train_critic`: the trained `critic`, the bound on each training batch
+    (`history`, one per step), and the MI `estimate` of the trained critic."""
+
+    critic: eqx.Module
+    history: Float[Array, " steps"]
+    estimate: Float[Array, ""]
+
+
 @eqx.filter_jit
 def _train(critic, x, y, key, bound, steps, batch_size, lr):
     opt = optax.adam(lr)
@@ -64,16 +73,16 @@ def _train(critic, x, y, key, bound, steps, batch_size, lr):
     xe = x[: n_eval * batch_size].reshape(n_eval, batch_size, -1)
     ye = y[: n_eval * batch_size].reshape(n_eval, batch_size, -1)
     est = jnp.mean(jax.vmap(lambda a, b: mi_estimate(critic.scores(a, b), bound))(xe, ye))
-    return critic, history, est
+    return CriticResult(critic=critic, history=history, estimate=est)
 
 
 def train_critic(x, y, *, key: PRNGKeyArray, bound: str = "infonce", steps: int = 2000,
                  batch_size: int = 128, lr: float = 1e-3, critic: eqx.Module | None = None,
-                 width: int = 64):
+                 width: int = 64) -> CriticResult:
     r"""Estimate $I(X;Y)$ by maximising a variational bound (`infonce`, `nwj`, `jsd`, `dv`) over a
     critic with Adam, on random batches of the paired samples `x` (n, d_x), `y` (n, d_y).
 
-    Returns `(critic, history, estimate)`: the trained critic, the bound per step, and the MI
+    Returns a :class:`CriticResult`: the trained critic, the bound per step, and the MI
     estimate of the trained critic averaged over disjoint batches of all the data (for `jsd`, the
     NWJ bound of the shifted critic). Pure and jitted: vmap it over keys or data sets for sweeps.
     InfoNCE estimates are capped at log(batch_size)."""

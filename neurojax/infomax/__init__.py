@@ -1,21 +1,39 @@
 """Recurrent InfoMax network (seed 000): g* = σ(W x̃ + K g*), learning by ½ log det(χᵀχ)."""
 
+from ._data_parallel import sharded_objective_and_grads as sharded_objective_and_grads
+from ._ensemble import (
+    PenaltySweep as PenaltySweep,
+    ensemble_learn as ensemble_learn,
+    penalty_sweep as penalty_sweep,
+    stack as stack,
+    take as take,
+)
 from ._equilibrium import (
     EquilibriumResult as EquilibriumResult,
     batch_roots as batch_roots,
     equilibrium as equilibrium,
+)
+from ._hearing import (
+    PROFILES as PROFILES,
+    audiogram as audiogram,
+    hearing_loss as hearing_loss,
+    paper_audiogram as paper_audiogram,
+    silence_response as silence_response,
+    tone as tone,
 )
 from ._inputs import attenuate as attenuate, attenuation as attenuation, tones as tones
 from ._learning import (
     add_l1_sign_decay as add_l1_sign_decay,
     infomax_optimizer as infomax_optimizer,
     seed_update as seed_update,
+    with_hyperparams as with_hyperparams,
     zero_diagonal as zero_diagonal,
 )
 from ._model import RecurrentInfoMax as RecurrentInfoMax
 from ._objective import (
     NEUMANN_MAX_CONTRACTION as NEUMANN_MAX_CONTRACTION,
     NEUMANN_MIN_SIZE as NEUMANN_MIN_SIZE,
+    ObjectiveResult as ObjectiveResult,
     infomax_grads as infomax_grads,
     neumann_contraction as neumann_contraction,
     objective as objective,
@@ -24,6 +42,8 @@ from ._objective import (
     sensitivity as sensitivity,
 )
 from ._online import (
+    EnsembleRoots as EnsembleRoots,
+    EnsembleValue as EnsembleValue,
     OnlineChunk as OnlineChunk,
     OnlineRates as OnlineRates,
     OnlineStep as OnlineStep,
@@ -41,21 +61,17 @@ from ._paper_measures import (
     paper_slowing as paper_slowing,
     population_vector as population_vector,
 )
-from ._tinnitus import (
-    PROFILES as PROFILES,
-    audiogram as audiogram,
+from ._stability import (
+    CriticalSlowing as CriticalSlowing,
     critical_slowing as critical_slowing,
-    hearing_loss as hearing_loss,
-    paper_audiogram as paper_audiogram,
-    penalty_sweep as penalty_sweep,
     rho as rho,
-    silence_response as silence_response,
-    tone as tone,
+    spectral_radius as spectral_radius,
 )
 from ._train import (
+    StepStats as StepStats,
+    TrainResult as TrainResult,
     batch_indices as batch_indices,
     learn_steps as learn_steps,
-    spectral_radius as spectral_radius,
     train as train,
     train_on_batches as train_on_batches,
 )

@@ -18,11 +18,12 @@ METHODS = ("auto", "newton", "picard")
 
 
 class EquilibriumResult(eqx.Module):
-    """Result of :func:`equilibrium`: the fixed point `g`, solver steps, and whether it converged."""
+    """Result of :func:`equilibrium` (one input) or :func:`batch_roots` (a leading batch axis on
+    every field): the fixed point `g`, the solver steps taken, and whether it converged."""
 
-    g: Float[Array, " n_out"]
-    num_steps: Int[Array, ""]
-    converged: Bool[Array, ""]
+    g: Float[Array, "*batch n_out"]
+    num_steps: Int[Array, "*batch"]
+    converged: Bool[Array, "*batch"]
 
 
 def _tolerances(dtype, rtol, atol):
@@ -48,7 +49,7 @@ def _newton(h, K, g0, rtol, atol, max_steps):
     return sol.value, jnp.asarray(sol.stats["num_steps"], jnp.int32), sol.result == optx.RESULTS.successful
 
 
-def _solve_root(h, K, method, rtol, atol, max_steps):
+def solve_root(h, K, method, rtol, atol, max_steps):
     """Primal root of g = σ(h + K g) from σ(0) (no derivatives: see `_attach_implicit`)."""
     h, K = jax.lax.stop_gradient((h, K))
     rtol, atol = _tolerances(h.dtype, rtol, atol)
@@ -161,30 +162,37 @@ def equilibrium(
     Non-convergence within `max_steps` (per solver) gives `converged=False`; with `throw=True` it raises
     via :func:`equinox.error_if` (also inside `jit`).
     """
-    h, g_root, steps, ok = _root(model, x, method=method, rtol=rtol, atol=atol, max_steps=max_steps)
+    h, g_root, steps, ok = root_of(model, x, method=method, rtol=rtol, atol=atol, max_steps=max_steps)
     g, _ = implicit_root(h, model.K, g_root)
     if throw:
         g = eqx.error_if(g, ~ok, "equilibrium: the fixed-point solve did not converge")
     return EquilibriumResult(g=g, num_steps=steps, converged=ok)
 
 
-def _root(model, x, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
+def root_of(model, x, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
     """`(h, g_root, num_steps, converged)` for one input: the solver settings shared by
     :func:`equilibrium`, :func:`batch_roots` and the objective (unknown settings raise TypeError)."""
     check_choice("method", method, METHODS)
     h = model.W @ model.augment(jnp.asarray(x))
-    return (h, *_solve_root(h, model.K, method, rtol, atol, max_steps))
+    return (h, *solve_root(h, model.K, method, rtol, atol, max_steps))
 
 
 def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
-                max_steps: int = 64):
+                max_steps: int = 64) -> EquilibriumResult:
     """Primal equilibria of a batch (no derivatives). With `method="auto"` Picard runs for the whole
     batch and Newton only if some sample did not converge (a batch-level `lax.cond`, so a converged
-    batch never pays for Newton). Returns `(g, num_steps, converged)`, each with a leading batch axis."""
+    batch never pays for Newton). Returns an :class:`EquilibriumResult` whose fields have a leading
+    batch axis (`num_steps`: Picard plus Newton steps where Newton ran)."""
+    return EquilibriumResult(*raw_batch_roots(model, xs, method=method, rtol=rtol, atol=atol,
+                                              max_steps=max_steps))
+
+
+def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
+    """:func:`batch_roots` as the tuple `(g, num_steps, converged)` (shared inside the package)."""
     check_choice("method", method, METHODS)
 
     def roots(how):
-        return jax.vmap(lambda x: _root(model, x, method=how, rtol=rtol, atol=atol,
+        return jax.vmap(lambda x: root_of(model, x, method=how, rtol=rtol, atol=atol,
                                         max_steps=max_steps)[1:])(xs)
 
     if method != "auto":

@@ -9,10 +9,10 @@ from .._numerics import sigmoid
 
 
 def tones(
-    key: PRNGKeyArray,
     n_in: int,
     n_samples: int,
     *,
+    key: PRNGKeyArray,
     n_tones_max: int = 5,
     a_min: float = 7.0,
     a_max: float = 10.0,

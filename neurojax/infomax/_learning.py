@@ -63,6 +63,14 @@ def _labels(params):
     return eqx.tree_at(lambda m: (m.W, m.K), params, ("W", "K"))
 
 
+def _rule(ff_eta, rec_eta, ff_l1, rec_l2, learn_W, learn_K):
+    w_tx = (optax.chain(add_l1_sign_decay(ff_l1), optax.scale(-ff_eta)) if learn_W
+            else optax.set_to_zero())
+    k_tx = (optax.chain(optax.add_decayed_weights(rec_l2), zero_diagonal(), optax.scale(-rec_eta))
+            if learn_K else optax.set_to_zero())
+    return optax.multi_transform({"W": w_tx, "K": k_tx}, _labels)
+
+
 @functools.lru_cache(maxsize=64)  # same settings -> same object -> no jit recompilation
 def infomax_optimizer(
     *,
@@ -76,17 +84,25 @@ def infomax_optimizer(
     r"""The seed's learning rule as an optax transformation acting on gradients of the *loss* $-J$.
 
     W: L1 sign-decay then SGD with rate $\eta_W$; K: L2 decay, zero-diagonal mask, SGD with rate
-    $\eta_K$; a frozen part gets `optax.set_to_zero()` (via `optax.multi_transform`). Applying it to
-    $-\nabla J$ gives exactly :func:`seed_update`. Swap in any optax chain for other optimisers.
+    $\eta_K$; a frozen part (`learn_W=False`, or a zero rate) gets `optax.set_to_zero()` (via
+    `optax.multi_transform`). Applying it to $-\nabla J$ gives exactly :func:`seed_update`. Swap in
+    any optax chain for other optimisers.
+
+    The rates and penalties are hyperparameters in the optimizer state
+    (`optax.inject_hyperparams`, in the parameters' dtype): `state.hyperparams["rec_l2"]` is λ_K,
+    so one optimizer serves an ensemble of penalties (:func:`with_hyperparams`, e.g. vmapped).
     """
-    w_tx = (
-        optax.chain(add_l1_sign_decay(ff_l1), optax.scale(-ff_eta))
-        if learn_W and ff_eta != 0
-        else optax.set_to_zero()
-    )
-    k_tx = (
-        optax.chain(optax.add_decayed_weights(rec_l2), zero_diagonal(), optax.scale(-rec_eta))
-        if learn_K and rec_eta != 0
-        else optax.set_to_zero()
-    )
-    return optax.multi_transform({"W": w_tx, "K": k_tx}, _labels)
+    return optax.inject_hyperparams(_rule, static_args=("learn_W", "learn_K"))(
+        ff_eta=ff_eta, rec_eta=rec_eta, ff_l1=ff_l1, rec_l2=rec_l2,
+        learn_W=bool(learn_W and ff_eta != 0), learn_K=bool(learn_K and rec_eta != 0))
+
+
+def with_hyperparams(opt_state, **values):
+    """`opt_state` of :func:`infomax_optimizer` with hyperparameters replaced (`rec_l2=λ_K`,
+    `ff_eta=`, ...; values may be traced, e.g. under `jax.vmap` over penalties). Unknown names
+    raise ValueError."""
+    unknown = sorted(set(values) - set(opt_state.hyperparams))
+    if unknown:
+        raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(opt_state.hyperparams)}")
+    hp = {k: jnp.asarray(values.get(k, v), jnp.result_type(v)) for k, v in opt_state.hyperparams.items()}
+    return opt_state._replace(hyperparams=hp)

@@ -3,7 +3,7 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
 from .._checks import check_choice
@@ -11,10 +11,10 @@ from .._numerics import sigmoid_derivatives
 from ._equilibrium import (
     LINEAR_SOLVERS,
     EquilibriumResult,
-    _root,
-    batch_roots,
     implicit_root,
+    raw_batch_roots,
     resolvent_matvec,
+    root_of,
 )
 
 # "auto" takes the Neumann path when this bound on its contraction rate holds for the whole batch:
@@ -50,7 +50,7 @@ def neumann_contraction(K: Float[Array, "n n"], roots: Float[Array, "batch n"]) 
 
 
 def _sensitivity_and_steps(model, x, solver_kwargs):
-    _, g_root, steps, ok = _root(model, x, **solver_kwargs)
+    _, g_root, steps, ok = root_of(model, x, **solver_kwargs)
     chi, _ = _sensitivity_at(model, x, g_root)
     return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 
@@ -104,14 +104,24 @@ def per_sample_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
     return _zero_k_diagonal(jax.vmap(grad_fn, in_axes=(None, 0))(model, xs))
 
 
-def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver: str = "auto",
-                        **solver_kwargs):
-    r"""Batch mean of $J$, mean per-sample gradients, and solver statistics.
+class ObjectiveResult(eqx.Module):
+    """Result of :func:`objective_and_grads`: the batch mean `value` of $J$; `grads`, a model-shaped
+    PyTree whose `W`, `K` hold the mean per-sample gradients; `num_steps`, the largest fixed-point
+    step count in the batch; `converged`, every fixed point and every forward linear solve
+    converged; `neumann`, the linear solves took the Neumann path."""
 
-    Returns `(J_mean, grads, stats)`; `grads` is a model-shaped PyTree whose `W`, `K` hold
-    $\frac1B\sum_b \nabla J(x_b)$ (K's diagonal zeroed: the seed's `d_w / n`, `d_k / n`), and `stats` is a
-    dict with `max_steps` (largest fixed-point step count in the batch), `all_converged` (every
-    fixed point and every forward linear solve converged) and `neumann` (which path ran).
+    value: Float[Array, ""]
+    grads: eqx.Module
+    num_steps: Int[Array, ""]
+    converged: Bool[Array, ""]
+    neumann: Bool[Array, ""]
+
+
+def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver: str = "auto",
+                        **solver_kwargs) -> ObjectiveResult:
+    r"""Batch mean of $J$, mean per-sample gradients, and solver statistics, as an
+    :class:`ObjectiveResult`: `grads.W`, `grads.K` hold $\frac1B\sum_b \nabla J(x_b)$ (K's diagonal
+    zeroed: the seed's `d_w / n`, `d_k / n`).
 
     The linear solves with $A = I - \Phi K$ (χ, and the implicit-differentiation solves of the reverse
     pass) use `linear_solver`:
@@ -128,7 +138,7 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     Both paths give the same gradients to the solve tolerance (tested at 1e-10).
     """
     check_choice("linear_solver", linear_solver, ("auto", *LINEAR_SOLVERS))
-    roots, steps, ok = batch_roots(model, xs, **solver_kwargs)
+    roots, steps, ok = raw_batch_roots(model, xs, **solver_kwargs)
 
     def with_solver(how):
         def mean_objective(m):  # the gradient of the batch mean: per-sample K-gradients (B × n × n)
@@ -154,8 +164,8 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     else:
         neumann = jnp.array(linear_solver == "neumann")
         value, grads, solved = with_solver(linear_solver)
-    stats = {"max_steps": jnp.max(steps), "all_converged": jnp.all(ok) & solved, "neumann": neumann}
-    return value, _zero_k_diagonal(grads), stats
+    return ObjectiveResult(value=value, grads=_zero_k_diagonal(grads), num_steps=jnp.max(steps),
+                           converged=jnp.all(ok) & solved, neumann=neumann)
 
 
 def infomax_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
@@ -164,4 +174,4 @@ def infomax_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
 
     Same units as the seed: `grads.W == d_w / n`, `grads.K == d_k / n` of `Infomax.learn`.
     """
-    return objective_and_grads(model, xs, **solver_kwargs)[1]
+    return objective_and_grads(model, xs, **solver_kwargs).grads

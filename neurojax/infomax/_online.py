@@ -31,7 +31,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import _solve_root
+from ._equilibrium import solve_root
 
 
 class OnlineRates(eqx.Module):
@@ -45,17 +45,38 @@ class OnlineRates(eqx.Module):
     rec_l2: Float[Array, "*members"]
 
 
-class OnlineStep(eqx.Module):
-    """Per-member result of one online step: the objective $J(x)$ before the update, the
-    fixed-point steps, and whether the root and its factorisation were sound."""
+class EnsembleRoots(eqx.Module):
+    r"""Result of :func:`ensemble_roots`, per member: the drive `h` $= W\tilde x$, the fixed point
+    `g`, the solver steps taken (`num_steps`, Picard plus Newton) and whether it `converged`."""
 
+    h: Float[Array, "members n_out"]
+    g: Float[Array, "members n_out"]
+    num_steps: Int[Array, " members"]
+    converged: Bool[Array, " members"]
+
+
+class EnsembleValue(eqx.Module):
+    """Result of :func:`ensemble_objective` and :func:`ensemble_cost`: one `value` per member and
+    whether every fixed point behind it `converged`."""
+
+    value: Float[Array, " members"]
+    converged: Bool[Array, " members"]
+
+
+class OnlineStep(eqx.Module):
+    """Result of :func:`online_step`: the updated weights `W`, `K`, and per member the objective
+    $J(x)$ before the update, the fixed-point steps, and whether the root and its factorisation
+    were sound."""
+
+    W: Float[Array, "members n_out n_w"]
+    K: Float[Array, "members n_out n_out"]
     objective: Float[Array, " members"]
     fp_steps: Int[Array, " members"]
     converged: Bool[Array, " members"]
 
 
-def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
-    """Fixed points of every member, `(h, g, steps, converged)`: Picard for all members at once;
+def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200) -> EnsembleRoots:
+    """Fixed points of every member (an :class:`EnsembleRoots`): Picard for all members at once;
     members it left unconverged are solved by Newton from σ(0). On a GPU, Newton runs for all
     members when any needs it (one batched solve); on a CPU, a `lax.map` over the members runs it
     for those that need it only (near criticality a few members fail Picard in most steps, and
@@ -63,7 +84,7 @@ def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
     h = jnp.einsum("eij,ej->ei", W, xt)
 
     def solve(method, hh, kk):
-        return _solve_root(hh, kk, method, rtol, atol, max_steps)
+        return solve_root(hh, kk, method, rtol, atol, max_steps)
 
     g, n, ok = jax.vmap(lambda hh, kk: solve("picard", hh, kk))(h, K)
     if jax.default_backend() == "cpu":
@@ -84,7 +105,7 @@ def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200):
             return g2, first[1] + n2, ok2
 
         g, n, ok = jax.lax.cond(jnp.all(ok), lambda a: a, fallback, (g, n, ok))
-    return h, g, n, ok
+    return EnsembleRoots(h=h, g=g, num_steps=n, converged=ok)
 
 
 def _member_sensitivity(W, K, h, g, n_in):
@@ -115,23 +136,24 @@ def _member_grads(W, K, xt, h, g, n_in):
     return objective, grad_w, grad_k, jnp.isfinite(objective)
 
 
-def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs):
+def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs) -> EnsembleValue:
     r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
-    h, g, _, ok = ensemble_roots(W, K, xt, **root_kwargs)
+    r = ensemble_roots(W, K, xt, **root_kwargs)
     # the objective alone: no solves for the gradient (the cost evaluations of `online_run`)
-    j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, h, g)
-    return j, ok
+    j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, r.h, r.g)
+    return EnsembleValue(value=j, converged=r.converged)
 
 
 def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn_K: bool,
-                active=None, **root_kwargs):
+                active=None, **root_kwargs) -> OnlineStep:
     r"""One online learning step of every member on its own augmented input `xt` (members × n_w).
 
-    Returns `(W, K, OnlineStep)`. Members that are not `active` (stopped), or whose root or
+    Returns an :class:`OnlineStep` (the new `W`, `K` and per-member diagnostics). Members that are not `active` (stopped), or whose root or
     objective is not sound this step (`OnlineStep.converged` False), keep their weights.
     Parameters of the root solve: `rtol`, `atol`, `max_steps`.
     """
-    h, g, steps, ok = ensemble_roots(W, K, xt, **root_kwargs)
+    r = ensemble_roots(W, K, xt, **root_kwargs)
+    h, g, steps, ok = r.h, r.g, r.num_steps, r.converged
     j, gw, gk, finite = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in))(
         W, K, xt, h, g)
     sound = ok & finite
@@ -143,7 +165,7 @@ def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn
     if learn_K:
         eta = col(rates.rec_eta)
         K = jnp.where(live[:, None, None], (K - eta * col(rates.rec_l2) * K) + eta * gk, K)
-    return W, K, OnlineStep(objective=j, fp_steps=steps, converged=sound)
+    return OnlineStep(W=W, K=K, objective=j, fp_steps=steps, converged=sound)
 
 
 def augmented(x):
@@ -151,16 +173,16 @@ def augmented(x):
     return jnp.concatenate([x, -jnp.ones(x.shape[:-1] + (1,), x.dtype)], axis=-1)
 
 
-def ensemble_cost(W, K, eval_x, *, n_in: int, **root_kwargs):
+def ensemble_cost(W, K, eval_x, *, n_in: int, **root_kwargs) -> EnsembleValue:
     r"""The protocol's cost $-\overline{J}$ over the evaluation inputs `eval_x` (samples × n_in),
     per member; a `lax.map` over the samples (a `vmap` would batch the Newton-fallback `cond`).
-    Also returns whether every root converged."""
+    `converged`: every root converged."""
     def one(x):
         xt = jnp.broadcast_to(augmented(x), (W.shape[0], x.shape[0] + 1))
         return ensemble_objective(W, K, xt, n_in=n_in, **root_kwargs)
 
-    j, ok = jax.lax.map(one, eval_x)
-    return -jnp.mean(j, axis=0), jnp.all(ok, axis=0)
+    r = jax.lax.map(one, eval_x)
+    return EnsembleValue(value=-jnp.mean(r.value, axis=0), converged=jnp.all(r.converged, axis=0))
 
 
 class OnlineChunk(eqx.Module):
@@ -192,14 +214,14 @@ def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates,
     def step(carry, i):
         W, K, active = carry
         xt = augmented(gains * pool[i])
-        W, K, st = online_step(W, K, xt, rates, n_in=n_in, learn_W=learn_W, learn_K=learn_K,
-                               active=active, **root_kwargs)
-        return (W, K, active), (st.fp_steps, st.converged)
+        st = online_step(W, K, xt, rates, n_in=n_in, learn_W=learn_W, learn_K=learn_K,
+                         active=active, **root_kwargs)
+        return (st.W, st.K, active), (st.fp_steps, st.converged)
 
     def block(carry, ii):
         W, K, active, prev = carry
         (W, K, _), (steps, sound) = jax.lax.scan(step, (W, K, active), ii)
-        new, _ = ensemble_cost(W, K, eval_x, n_in=n_in, **root_kwargs)
+        new = ensemble_cost(W, K, eval_x, n_in=n_in, **root_kwargs).value
         sound = jnp.all(sound, axis=0)
         if stop_rise is not None:
             rose = (new - prev > stop_rise) | ~jnp.isfinite(new) | ~sound

@@ -20,7 +20,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._checks import check_positive_int
 from .._numerics import sigmoid
 from ._online import augmented, ensemble_objective
-from ._tinnitus import rho
+from ._stability import rho
 
 
 def _damped(h, K, g0, alpha, tol, max_steps):
@@ -119,8 +119,8 @@ def _slowing_curves(model, xs, s, starts, alpha, tol, max_steps):
         g, n = jax.vmap(lambda hh: _damped(hh, K, half, alpha, tol, max_steps))(h)
         free, _ = jax.vmap(lambda g0: _damped(zero, K, g0, alpha, tol, max_steps))(starts)
         E = xs.shape[0]
-        j, _ = ensemble_objective(jnp.broadcast_to(model.W, (E,) + model.W.shape),
-                                  jnp.broadcast_to(K, (E,) + K.shape), xt, n_in=model.n_in)
+        j = ensemble_objective(jnp.broadcast_to(model.W, (E,) + model.W.shape),
+                               jnp.broadcast_to(K, (E,) + K.shape), xt, n_in=model.n_in).value
         return {"objective": jnp.mean(j), "steps": jnp.mean(n.astype(s.dtype)),
                 "capped": jnp.mean((n >= max_steps).astype(s.dtype)),
                 "population": jnp.mean(population_vector(free)),

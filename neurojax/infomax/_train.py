@@ -4,48 +4,68 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .._checks import check_finite, check_positive_int
+from ..parallel import check_divisible, replicate
+from ._data_parallel import sharded_objective_and_grads
 from ._learning import infomax_optimizer
 from ._objective import objective_and_grads
+from ._stability import spectral_radius
 
 
-def spectral_radius(K) -> float:
-    r"""$\rho(K) = \max_i |\lambda_i(K)|$, computed on the host (NumPy) for logging."""
-    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(K, dtype=np.float64)))))
+class StepStats(eqx.Module):
+    """Per-step statistics of learning (a leading step axis on every field): `objective` $J$ of the
+    batch before the step, `dW_norm`, `dK_norm` (Frobenius norms of the changes), `fp_steps` (the
+    largest fixed-point step count of the batch), `converged` (every solve of the step converged)
+    and `neumann` (the step's linear solves took the Neumann path)."""
+
+    objective: Float[Array, " steps"]
+    dW_norm: Float[Array, " steps"]
+    dK_norm: Float[Array, " steps"]
+    fp_steps: Int[Array, " steps"]
+    converged: Bool[Array, " steps"]
+    neumann: Bool[Array, " steps"]
 
 
-def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_kwargs):
-    """Pure learning steps (no jit, no host side effects; vmappable, e.g. over penalties): step `s`
-    learns on `data[idx[s]]`. With a `mesh` (see `neurojax.parallel.data_mesh`) each batch is
-    split over its devices (data parallel). Returns `(model, opt_state, per-step stats)`."""
+class TrainResult(eqx.Module):
+    r"""Result of :func:`learn_steps`, :func:`train_on_batches` and :func:`train`: the learned `model`,
+    the optimizer state `opt_state` (pass both back to continue), the per-step `stats`
+    (:class:`StepStats`; NumPy arrays except from the pure :func:`learn_steps`), and, from
+    :func:`train` only (else None), `log_step` (the step after each logged chunk) and `rho_K`
+    ($\rho(K)$ there)."""
+
+    model: eqx.Module
+    opt_state: object
+    stats: StepStats
+    log_step: np.ndarray | None = None
+    rho_K: np.ndarray | None = None
+
+
+def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_kwargs) -> TrainResult:
+    """Pure learning steps (no jit, no host side effects; vmappable, e.g. over an ensemble of
+    penalties): step `s` learns on `data[idx[s]]`. With a `mesh` (a 1-D mesh with any axis name,
+    or `(mesh, axis_name)`; e.g. `neurojax.parallel.data_mesh()`) each batch is split over its
+    devices (data parallel). Returns a :class:`TrainResult` (`stats` as JAX arrays)."""
     params_of = lambda m: eqx.filter(m, eqx.is_array)  # noqa: E731
     if mesh is None:
         grad_fn = objective_and_grads
     else:
-        from ..parallel import sharded_objective_and_grads
-
         grad_fn = lambda m, x, **kw: sharded_objective_and_grads(m, x, mesh, **kw)  # noqa: E731
 
     def body(carry, ix):
         m, state = carry
-        value, grads, stats = grad_fn(m, data[ix], **solver_kwargs)
-        loss_grads = jax.tree_util.tree_map(jnp.negative, params_of(grads))
+        r = grad_fn(m, data[ix], **solver_kwargs)
+        loss_grads = jax.tree_util.tree_map(jnp.negative, params_of(r.grads))
         updates, state = optimizer.update(loss_grads, state, params_of(m))
         new = eqx.apply_updates(m, updates)
-        out = {
-            "objective": value,
-            "dW_norm": jnp.linalg.norm(new.W - m.W),
-            "dK_norm": jnp.linalg.norm(new.K - m.K),
-            "fp_steps": stats["max_steps"],
-            "converged": stats["all_converged"],
-            "neumann": stats["neumann"],
-        }
+        out = StepStats(objective=r.value, dW_norm=jnp.linalg.norm(new.W - m.W),
+                        dK_norm=jnp.linalg.norm(new.K - m.K), fp_steps=r.num_steps,
+                        converged=r.converged, neumann=r.neumann)
         return (new, state), out
 
     (model, opt_state), out = jax.lax.scan(body, (model, opt_state), idx)
-    return model, opt_state, out
+    return TrainResult(model=model, opt_state=opt_state, stats=out)
 
 
 @eqx.filter_jit
@@ -70,16 +90,15 @@ def train_on_batches(
     opt_state=None,
     mesh=None,
     **solver_kwargs,
-):
+) -> TrainResult:
     """Learn on explicit batches: step `s` uses `data[batch_indices[s]]` (one jitted `lax.scan`).
     With a `mesh`, every batch is split over its devices (data parallel; the batch size must be
     divisible by the number of devices); the result equals the one-device result up to summation
     order.
 
     This is how the seed's own batches are replayed for parity. `optimizer` defaults to
-    :func:`infomax_optimizer` (the seed's rule). Returns `(model, history)`, `history` a dict of per-step
-    NumPy arrays (`objective` before the step, `dW_norm`, `dK_norm`, `fp_steps`, `converged`,
-    `neumann`: which linear-solve path the step took) plus `opt_state`. `solver_kwargs`:
+    :func:`infomax_optimizer` (the seed's rule). Returns a :class:`TrainResult` (`stats` as NumPy
+    arrays). `solver_kwargs`:
     `linear_solver` (:func:`objective_and_grads`) and the equilibrium's `method`, `rtol`, `atol`,
     `max_steps`.
     """
@@ -93,20 +112,14 @@ def train_on_batches(
     if opt_state is None:
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     if mesh is not None:
-        from ..parallel import replicate
-        from ..parallel._mesh import check_divisible
-
         check_divisible("batch size", idx.shape[1], mesh)
         model, opt_state, data, idx = replicate((model, opt_state, data, idx), mesh)
-    model, opt_state, out = _run_chunk(
-        model, opt_state, data, idx, optimizer, tuple(sorted(solver_kwargs.items())), mesh
-    )
-    history = {k: np.asarray(v) for k, v in out.items()}
-    history["opt_state"] = opt_state
-    return model, history
+    r = _run_chunk(model, opt_state, data, idx, optimizer, tuple(sorted(solver_kwargs.items())), mesh)
+    return TrainResult(model=r.model, opt_state=r.opt_state, stats=jax.tree.map(np.asarray, r.stats))
 
 
-def batch_indices(key: PRNGKeyArray, n_samples: int, batch_size: int, steps: range) -> Int[Array, "s b"]:
+def batch_indices(n_samples: int, batch_size: int, steps: range, *,
+                  key: PRNGKeyArray) -> Int[Array, "s b"]:
     """Batch indices for global steps `steps`: step `s` draws `batch_size` distinct rows with key
     `fold_in(key, s)`, so any slice of a run can be re-drawn exactly (chunking, resuming)."""
     draw = lambda s: jax.random.choice(  # noqa: E731
@@ -126,20 +139,19 @@ def train(
     opt_state=None,
     start_step: int = 0,
     log_every: int = 100,
-    progress: bool = True,
-    desc: str = "infomax",
+    progress=None,
     mesh=None,
     **solver_kwargs,
-):
+) -> TrainResult:
     r"""Maximise the mean InfoMax objective by minibatch learning (seed 000's loop, jitted).
 
     Step `s` (counting from `start_step`) learns on `batch_size` distinct rows of `data` drawn with
     `fold_in(key, s)` — nothing but the data set is held in memory. Steps run in jitted `lax.scan`
-    chunks of `log_every`; between chunks the spectral radius $\rho(K)$ is logged and a progress bar
-    advances. Returns `(model, history)`: per-step arrays `objective`, `dW_norm`, `dK_norm`,
-    `fp_steps`, `converged`, `neumann`; per-chunk `log_step`, `rho_K`; and the final `opt_state`.
+    chunks of `log_every`; between chunks the spectral radius $\rho(K)$ is logged and `progress`, if
+    given, is called on the host as `progress(dict(step=, total=, objective=, rho_K=))`. Returns a
+    :class:`TrainResult` with per-step `stats` and per-chunk `log_step`, `rho_K`.
     `solver_kwargs` as :func:`train_on_batches`.
-    `mesh`: split each batch over the mesh's devices (`neurojax.parallel.data_mesh()`; data
+    `mesh`: split each batch over the mesh's devices (any 1-D mesh, or `(mesh, axis_name)`; data
     parallel, also across processes after `neurojax.parallel.initialize`).
     """
     data = _check_data(model, data)
@@ -151,22 +163,24 @@ def train(
     optimizer = infomax_optimizer() if optimizer is None else optimizer
     if opt_state is None:
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
+    if progress is not None and not callable(progress):
+        raise TypeError(f"`progress` must be None or a callable, got {type(progress).__name__}")
     chunks, log_step, rho = [], [], []
-    from tqdm.auto import tqdm
-
-    with tqdm(total=steps, desc=desc, disable=not progress, leave=False) as bar:
-        for lo in range(start_step, start_step + steps, log_every):
-            hi = min(lo + log_every, start_step + steps)
-            idx = batch_indices(key, data.shape[0], batch_size, range(lo, hi))
-            model, hist = train_on_batches(model, data, idx, optimizer=optimizer, opt_state=opt_state,
-                                           mesh=mesh, **solver_kwargs)
-            opt_state = hist.pop("opt_state")
-            chunks.append(hist)
-            log_step.append(hi)
-            rho.append(spectral_radius(model.K))
-            bar.update(hi - lo)
-            bar.set_postfix(J=f"{hist['objective'][-1]:.3f}", rho=f"{rho[-1]:.3f}")
-    keys = ("objective", "dW_norm", "dK_norm", "fp_steps", "converged", "neumann")
-    history = {k: np.concatenate([c[k] for c in chunks]) if chunks else np.zeros(0) for k in keys}
-    history.update(log_step=np.asarray(log_step), rho_K=np.asarray(rho), opt_state=opt_state)
-    return model, history
+    for lo in range(start_step, start_step + steps, log_every):
+        hi = min(lo + log_every, start_step + steps)
+        idx = batch_indices(data.shape[0], batch_size, range(lo, hi), key=key)
+        r = train_on_batches(model, data, idx, optimizer=optimizer, opt_state=opt_state, mesh=mesh,
+                             **solver_kwargs)
+        model, opt_state = r.model, r.opt_state
+        chunks.append(r.stats)
+        log_step.append(hi)
+        rho.append(spectral_radius(model.K))
+        if progress is not None:
+            progress({"step": hi - start_step, "total": steps,
+                      "objective": float(r.stats.objective[-1]), "rho_K": rho[-1]})
+    if chunks:
+        stats = jax.tree.map(lambda *c: np.concatenate(c), *chunks)
+    else:
+        stats = StepStats(*(np.zeros(0, t) for t in (float, float, float, int, bool, bool)))
+    return TrainResult(model=model, opt_state=opt_state, stats=stats,
+                       log_step=np.asarray(log_step), rho_K=np.asarray(rho))

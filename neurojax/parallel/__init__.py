@@ -1,11 +1,13 @@
-"""Scale-out: data-parallel InfoMax learning and sharded sweeps over a device mesh, multi-host setup."""
+"""Scale-out plumbing, model-free: device meshes, placement on them, multi-host setup."""
 
-from ._data_parallel import sharded_objective_and_grads as sharded_objective_and_grads
 from ._distributed import initialize as initialize
 from ._mesh import (
     AXIS as AXIS,
+    axis_size as axis_size,
     batch_sharding as batch_sharding,
+    check_divisible as check_divisible,
     data_mesh as data_mesh,
+    mesh_axis as mesh_axis,
     put_global as put_global,
     replicate as replicate,
     replicated as replicated,

@@ -1,8 +1,12 @@
-"""Device meshes for data parallelism: one named axis over all (global) devices."""
+"""Device meshes for data parallelism: one named axis over all (global) devices.
+
+Every function of the package that takes `mesh=` accepts a 1-D `jax.sharding.Mesh` with any axis
+name (e.g. `jax.make_mesh((4,), ("batch",))` or :func:`data_mesh`), or a pair `(mesh, axis_name)`
+naming the axis to split over in a multi-axis mesh (the other axes then hold replicas)."""
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 
 AXIS = "data"
 
@@ -18,22 +22,53 @@ def data_mesh(n_devices: int | None = None, *, devices=None) -> Mesh:
     return Mesh(np.asarray(devs), (AXIS,))
 
 
-def batch_sharding(mesh: Mesh, axis: int = 0, ndim: int = 1) -> NamedSharding:
-    """Shard array axis `axis` (of `ndim`) over the mesh's data axis; other axes replicated."""
+def mesh_axis(mesh) -> tuple[Mesh, str]:
+    """`(mesh, axis_name)` of a `mesh=` argument: a 1-D `Mesh` (its one axis) or a `(Mesh, name)`
+    pair. Anything else raises ValueError saying why.
+
+    The returned mesh has the same devices and names with every axis of type `Auto`:
+    `jax.make_mesh` builds `Explicit` axes, under which `shard_map` would demand inputs already
+    sharded as its `in_specs`; the package places its arrays itself, so it uses the Auto view."""
+    if isinstance(mesh, tuple) and len(mesh) == 2 and isinstance(mesh[0], Mesh):
+        mesh, axis = mesh
+        if axis not in mesh.axis_names:
+            raise ValueError(f"`mesh`: axis {axis!r} is not one of the mesh's axes {mesh.axis_names}")
+    elif not isinstance(mesh, Mesh):
+        raise ValueError(f"`mesh` must be a jax.sharding.Mesh or a (Mesh, axis_name) pair, got "
+                         f"{type(mesh).__name__}")
+    elif len(mesh.axis_names) != 1:
+        raise ValueError(f"`mesh` has axes {mesh.axis_names}: give a 1-D mesh or (mesh, axis_name) "
+                         f"naming the axis to split the batch over")
+    else:
+        axis = mesh.axis_names[0]
+    if any(t != AxisType.Auto for t in mesh.axis_types):
+        mesh = Mesh(mesh.devices, mesh.axis_names, axis_types=(AxisType.Auto,) * mesh.devices.ndim)
+    return mesh, axis
+
+
+def axis_size(mesh) -> int:
+    """Number of devices along the split axis of a `mesh=` argument."""
+    m, axis = mesh_axis(mesh)
+    return m.shape[axis]
+
+
+def batch_sharding(mesh, axis: int = 0, ndim: int = 1) -> NamedSharding:
+    """Shard array axis `axis` (of `ndim`) over the mesh's split axis; other axes replicated."""
+    m, name = mesh_axis(mesh)
     spec = [None] * ndim
-    spec[axis] = AXIS
-    return NamedSharding(mesh, P(*spec))
+    spec[axis] = name
+    return NamedSharding(m, P(*spec))
 
 
-def replicated(mesh: Mesh) -> NamedSharding:
-    return NamedSharding(mesh, P())
+def replicated(mesh) -> NamedSharding:
+    return NamedSharding(mesh_axis(mesh)[0], P())
 
 
-def check_divisible(name: str, size: int, mesh: Mesh) -> None:
-    n = mesh.devices.size
+def check_divisible(name: str, size: int, mesh) -> None:
+    n = axis_size(mesh)
     if size % n:
-        raise ValueError(f"`{name}` ({size}) must be divisible by the number of devices in the "
-                         f"mesh ({n})")
+        raise ValueError(f"`{name}` ({size}) must be divisible by the number of devices along the "
+                         f"mesh's split axis ({n})")
 
 
 def put_global(x, sharding: NamedSharding):
@@ -43,7 +78,7 @@ def put_global(x, sharding: NamedSharding):
     return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 
 
-def replicate(tree, mesh: Mesh):
+def replicate(tree, mesh):
     """Every array leaf of `tree` replicated on all devices of `mesh` (via `put_global`)."""
     rep = replicated(mesh)
     return jax.tree.map(lambda v: put_global(v, rep) if isinstance(v, (jax.Array, np.ndarray))

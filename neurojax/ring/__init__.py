@@ -1,6 +1,8 @@
 """Delayed rate network on a ring with differential-Hebbian plasticity (seed 001)."""
 
 from ._analysis import (
+    KernelStats as KernelStats,
+    WaveSpeed as WaveSpeed,
     align_rows as align_rows,
     circulant_kernel as circulant_kernel,
     kernel_stats as kernel_stats,
@@ -11,9 +13,10 @@ from ._config import RingConfig as RingConfig
 from ._simulate import (
     RingParams as RingParams,
     RingState as RingState,
+    SimulationResult as SimulationResult,
     default_block as default_block,
     initial_state as initial_state,
     phi as phi,
     simulate as simulate,
 )
-from ._sweep import SWEEPABLE as SWEEPABLE, sweep as sweep
+from ._sweep import SWEEPABLE as SWEEPABLE, SweepResult as SweepResult, sweep as sweep

@@ -2,6 +2,7 @@
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,10 +41,31 @@ def translation_invariance(w_full: Float[Array, "n n"]) -> Float[Array, ""]:
     return a.shape[0] * jnp.sum(mean**2) / jnp.maximum(jnp.sum(a**2), jnp.finfo(a.dtype).tiny)
 
 
-def kernel_stats(kernel: Float[Array, " n"]) -> dict:
+class KernelStats(eqx.Module):
+    """Result of :func:`kernel_stats` (host numbers; see there)."""
+
+    amplitude: float
+    peak_offset: int
+    trough_offset: int
+    odd_fraction: float
+    zero_crossings: tuple
+
+
+class WaveSpeed(eqx.Module):
+    """Result of :func:`wave_speed` (host numbers): `speed` (neurons per second), `shift_per_frame`,
+    `consistency`, `contrast` and whether the wave `persists`."""
+
+    speed: float
+    shift_per_frame: float
+    consistency: float
+    contrast: float
+    persists: bool
+
+
+def kernel_stats(kernel: Float[Array, " n"]) -> KernelStats:
     r"""Shape of a learned circulant kernel $w[\Delta]$, $\Delta = n - k \bmod N$.
 
-    Returns a dict: `amplitude` (max |w|), `peak_offset` and `trough_offset` (signed offsets in
+    Returns a :class:`KernelStats`: `amplitude` (max |w|), `peak_offset` and `trough_offset` (signed offsets in
     $[-N/2, N/2)$ of the max and min), `odd_fraction` $= \|w_o\|^2/\|w\|^2$ with
     $w_o[\Delta] = (w[\Delta] - w[-\Delta])/2$ (0: symmetric, 1: antisymmetric), and
     `zero_crossings` (signed offsets, linearly interpolated, where the kernel read from $-N/2$ to
@@ -58,14 +80,14 @@ def kernel_stats(kernel: Float[Array, " n"]) -> dict:
     odd = 0.5 * (w - w[(-np.arange(n)) % n])
     sign = np.sign(centred)
     cross = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
-    return {
-        "amplitude": float(np.max(np.abs(w))),
-        "peak_offset": int(offsets[np.argmax(centred)]),
-        "trough_offset": int(offsets[np.argmin(centred)]),
-        "odd_fraction": float(np.sum(odd**2) / max(np.sum(w**2), 1e-300)),
-        "zero_crossings": [float(offsets[i] + centred[i] / (centred[i] - centred[i + 1]))
-                           for i in cross],
-    }
+    return KernelStats(
+        amplitude=float(np.max(np.abs(w))),
+        peak_offset=int(offsets[np.argmax(centred)]),
+        trough_offset=int(offsets[np.argmin(centred)]),
+        odd_fraction=float(np.sum(odd**2) / max(np.sum(w**2), 1e-300)),
+        zero_crossings=tuple(float(offsets[i] + centred[i] / (centred[i] - centred[i + 1]))
+                             for i in cross),
+    )
 
 
 @functools.partial(jax.jit, static_argnums=1)
@@ -85,7 +107,7 @@ def _frame_shifts(frames, lag):
 
 def wave_speed(record: Float[Array, "t n"], frame_dt: float, *, lag: int = 1,
                min_contrast: float = 0.05, min_consistency: float = 0.8,
-               min_shift: float = 0.5) -> dict:
+               min_shift: float = 0.5) -> WaveSpeed:
     r"""Travelling-wave speed from successive activity frames by circular cross-correlation.
 
     For frames $a = r(t)$ and $b = r(t + \text{lag}\cdot\text{frame\_dt})$ (means removed), the shift
@@ -108,11 +130,11 @@ def wave_speed(record: Float[Array, "t n"], frame_dt: float, *, lag: int = 1,
     shifts, contrast = (np.asarray(a) for a in _frame_shifts(rec, lag))
     med = float(np.median(shifts))
     consistency = float(np.mean(np.abs(shifts - med) <= 1.0))
-    return {
-        "speed": med / (lag * frame_dt),
-        "shift_per_frame": med / lag,
-        "consistency": consistency,
-        "contrast": float(np.min(contrast)),
-        "persists": bool(np.min(contrast) > min_contrast and consistency >= min_consistency
-                         and abs(med) >= min_shift),
-    }
+    return WaveSpeed(
+        speed=med / (lag * frame_dt),
+        shift_per_frame=med / lag,
+        consistency=consistency,
+        contrast=float(np.min(contrast)),
+        persists=bool(np.min(contrast) > min_contrast and consistency >= min_consistency
+                      and abs(med) >= min_shift),
+    )

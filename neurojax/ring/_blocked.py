@@ -81,10 +81,10 @@ def _blocks(state, p, n_blocks, B, stimulate, plastic, record_every, offset, rat
     return state, rec
 
 
-def run_steps_blocked(state, p, n_steps, stimulate, plastic, record_every, B, rates_fn):
-    """`n_steps` steps of the full variant in blocks of `B` (and one shorter block for the rest);
+def run_steps_blocked(state, p, steps, stimulate, plastic, record_every, B, rates_fn):
+    """`steps` steps of the full variant in blocks of `B` (and one shorter block for the rest);
     returns `(state, record)` as the per-step `run_steps`."""
-    n_blocks, rest = divmod(n_steps, B)
+    n_blocks, rest = divmod(steps, B)
     recs = []
     if n_blocks:
         state, rec = _blocks(state, p, n_blocks, B, stimulate, plastic, record_every, 0, rates_fn)

@@ -31,6 +31,16 @@ class RingState(eqx.Module):
     w_hat: Complex[Array, " m"] | None = None
 
 
+class SimulationResult(eqx.Module):
+    """Result of :func:`simulate`: the final `state` (pass it back to continue), the recorded
+    `rates` (every `record_every` steps: (steps // record_every, N)), and the recorded `weights`
+    (every `record_weights_every` steps; None when not asked for)."""
+
+    state: RingState
+    rates: Float[Array, "frames n"]
+    weights: Float[Array, "wframes ..."] | None = None
+
+
 class RingParams(eqx.Module):
     """The numbers of a `RingConfig` as (possibly batched) arrays, so one compiled simulator serves a
     vmapped sweep over them. `N` (array shapes) stays static; `delay` may be any value below the
@@ -199,14 +209,14 @@ def ring_step(carry, p: RingParams, variant: str, stimulate: bool, plastic: bool
     return (state, (_row(buffer, (i + 1 - p.delay) % d), r)), r
 
 
-def run_steps(state, p, n_steps, variant, stimulate, plastic, record_every, block=None):
-    """`n_steps` steps as nested scans; records the rates (stack, N) after every
+def run_steps(state, p, steps, variant, stimulate, plastic, record_every, block=None):
+    """`steps` steps as nested scans; records the rates (stack, N) after every
     `record_every`-th step, with the time axis first. `block` > 1 (full variant): blocks of that
     many steps as matrix products (`_blocked.py`)."""
     if variant == "full" and block is not None and block > 1:
         from ._blocked import run_steps_blocked
 
-        return run_steps_blocked(state, p, n_steps, stimulate, plastic, record_every, block,
+        return run_steps_blocked(state, p, steps, stimulate, plastic, record_every, block,
                                  _rates)
 
     def step(c, _):
@@ -216,28 +226,28 @@ def run_steps(state, p, n_steps, variant, stimulate, plastic, record_every, bloc
         c, rs = jax.lax.scan(step, c, None, length=record_every)
         return c, rs[-1]
 
-    n_blocks, rest = divmod(n_steps, record_every)
+    n_blocks, rest = divmod(steps, record_every)
     carry, rec = jax.lax.scan(block, _open(state, p, variant), None, length=n_blocks)
     if rest:
         carry, _ = jax.lax.scan(lambda c, _: (step(c, None)[0], None), carry, None, length=rest)
     return carry[0], rec
 
 
-def run_with_weights(state, p, n_steps, variant, stimulate, plastic, record_every, weights_every,
+def run_with_weights(state, p, steps, variant, stimulate, plastic, record_every, weights_every,
                      block=None):
     """As `run_steps`, and also the weights after every `weights_every`-th step (a multiple of
     `record_every`, or None for no weight record). Time axes first."""
     if variant == "circulant":
         state = _with_spectra(state)
     if weights_every is None:
-        state, rec = run_steps(state, p, n_steps, variant, stimulate, plastic, record_every, block)
+        state, rec = run_steps(state, p, steps, variant, stimulate, plastic, record_every, block)
         return _real_weights(state), rec, None
 
     def outer(st, _):
         st, rec = run_steps(st, p, weights_every, variant, stimulate, plastic, record_every, block)
         return st, (rec, _real_weights(st).w)
 
-    n_outer, rest = divmod(n_steps, weights_every)
+    n_outer, rest = divmod(steps, weights_every)
     state, (rec, ws) = jax.lax.scan(outer, state, None, length=n_outer)
     rec = rec.reshape(-1, *rec.shape[2:])
     if rest:
@@ -247,7 +257,7 @@ def run_with_weights(state, p, n_steps, variant, stimulate, plastic, record_ever
 
 
 @eqx.filter_jit
-def run_batch(states, params, n_steps, variant, stimulate, plastic, record_every, weights_every,
+def run_batch(states, params, steps, variant, stimulate, plastic, record_every, weights_every,
               block=None):
     """`run_with_weights` for a stack of configurations (leading axis of `states` and `params`).
 
@@ -257,7 +267,7 @@ def run_batch(states, params, n_steps, variant, stimulate, plastic, record_every
     here too, as a stack of one, so a sweep and separate runs share one program."""
     B = states.step.shape[0]
     states = eqx.tree_at(lambda s: s.step, states, states.step[0])
-    states, rec, ws = run_with_weights(states, params, n_steps, variant, stimulate, plastic,
+    states, rec, ws = run_with_weights(states, params, steps, variant, stimulate, plastic,
                                        record_every, weights_every, block)
     states = eqx.tree_at(lambda s: s.step, states, jnp.broadcast_to(states.step, (B,)))
     rec = jnp.swapaxes(rec, 0, 1)
@@ -284,25 +294,25 @@ def resolve_block(block, config, variant):
     return default_block(config) if block is None else check_block(block, config)
 
 
-def check_run_args(config, n_steps, periods, record_every, weights_every):
-    """Validate the shared run arguments; returns `(n_steps, record_every, weights_every)`."""
+def check_run_args(config, steps, periods, record_every, weights_every):
+    """Validate the shared run arguments; returns `(steps, record_every, weights_every)`."""
     record_every = check_positive_int("record_every", record_every)
     if weights_every is not None:
         weights_every = check_positive_int("record_weights_every", weights_every)
         if weights_every % record_every:
             raise ValueError(f"`record_weights_every` ({weights_every}) must be a multiple of "
                              f"`record_every` ({record_every})")
-    if (n_steps is None) == (periods is None):
-        raise ValueError("give exactly one of `n_steps` and `periods`")
-    if n_steps is None:
-        n_steps = config.steps_for(periods) - 1  # steps 1..len(t)-1, as the seed's loops
-    return check_positive_int("n_steps", n_steps, allow_zero=True), record_every, weights_every
+    if (steps is None) == (periods is None):
+        raise ValueError("give exactly one of `steps` and `periods`")
+    if steps is None:
+        steps = config.steps_for(periods) - 1  # steps 1..len(t)-1, as the seed's loops
+    return check_positive_int("steps", steps, allow_zero=True), record_every, weights_every
 
 
 def simulate(
     config: RingConfig,
     w0=None,
-    n_steps: int | None = None,
+    steps: int | None = None,
     *,
     periods: int | None = None,
     variant: Variant = "circulant",
@@ -312,8 +322,8 @@ def simulate(
     record_weights_every: int | None = None,
     state: RingState | None = None,
     block: int | None = None,
-):
-    r"""Run the seed-001 Euler scheme for `n_steps` steps (or `periods` drive periods) from step 1.
+) -> SimulationResult:
+    r"""Run the seed-001 Euler scheme for `steps` steps (or `periods` drive periods) from step 1.
 
     $r_i = r_{i-1} + \frac{dt}{\tau_r}\bigl(-r_{i-1} + \varphi(s\,u(t_i) + I_i)\bigr)$,
     $u = A\sin(2\pi(t + \theta_x)/T)$, $I_i = w\,r_{i-d}$ (matrix product for `full`, circular
@@ -324,16 +334,16 @@ def simulate(
     the column of presynaptic neuron 0 (seed `get_dw_prime`). The first `config.init_steps` steps
     are the seed's warm-up: drive on, no recurrent input, no plasticity.
 
-    Memory is O(N·delay) for the state and O(N·n_steps/record_every) for the record. Returns
-    `(state, record)` — or `(state, record, weights)` when `record_weights_every` is given. Pass
-    `state` back to continue exactly where a run stopped (chunked runs equal one run bitwise).
+    Memory is O(N·delay) for the state and O(N·steps/record_every) for the record. Returns a
+    :class:`SimulationResult` (`state`, `rates`, and `weights` when `record_weights_every` is given).
+    Pass `state` back to continue exactly where a run stopped (chunked runs equal one run bitwise).
 
     `block` (full variant): steps per block of the blocked formulation (`neurojax/ring/_blocked.py`:
     the delayed inputs of up to `delay` steps are known when a block starts, so a block is two
     GEMMs with `w`); an int in [1, delay], default `default_block(config)`; 1 is the per-step path.
     """
     check_choice("variant", variant, VARIANTS)
-    n_steps, record_every, weights_every = check_run_args(config, n_steps, periods, record_every,
+    steps, record_every, weights_every = check_run_args(config, steps, periods, record_every,
                                                           record_weights_every)
     if state is None:
         if w0 is None:
@@ -344,7 +354,7 @@ def simulate(
     block = resolve_block(block, config, variant)
     p = RingParams.from_config(config, state.buffer.dtype)
     add = lambda x: x[None]  # noqa: E731
-    out = run_batch(jax.tree.map(add, state), jax.tree.map(add, p), n_steps, variant,
+    out = run_batch(jax.tree.map(add, state), jax.tree.map(add, p), steps, variant,
                     bool(stimulate), bool(plastic), record_every, weights_every, block)
     state, rec, ws = jax.tree.map(lambda x: x[0], out)
-    return (state, rec) if weights_every is None else (state, rec, ws)
+    return SimulationResult(state=state, rates=rec, weights=None if weights_every is None else ws)

@@ -2,20 +2,36 @@
 
 import dataclasses
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 
 from .._checks import check_choice, check_finite
+from ..parallel import batch_sharding, check_divisible
 from ._config import RingConfig
 from ._simulate import (
     VARIANTS,
     RingParams,
+    RingState,
     check_run_args,
     initial_state,
     resolve_block,
     run_batch,
 )
+
+
+class SweepResult(eqx.Module):
+    """Result of :func:`sweep`, a leading axis B (one per configuration) on every array: the final
+    `states`, the recorded `rates`, the recorded `weights` (None unless `record_weights_every`), and
+    the B `configs` (a tuple of `RingConfig`)."""
+
+    states: RingState
+    rates: Float[Array, "b frames n"]
+    weights: Float[Array, "b wframes ..."] | None
+    configs: tuple = eqx.field(static=True)
+
 
 SWEEPABLE = ("tau_d", "lam", "tau_w", "tau_r", "drive_period", "amplitude", "gain")
 
@@ -44,7 +60,7 @@ def sweep(
     config: RingConfig,
     w0,
     values: dict,
-    n_steps: int | None = None,
+    steps: int | None = None,
     *,
     periods: int | None = None,
     variant: str = "circulant",
@@ -52,9 +68,9 @@ def sweep(
     plastic: bool = True,
     record_every: int = 1,
     record_weights_every: int | None = None,
-    in_sharding=None,
+    mesh=None,
     block: int | None = None,
-):
+) -> SweepResult:
     r"""Simulate one ring per configuration, all as ONE `jax.vmap`-ed, jitted `lax.scan`.
 
     `values` maps names in `SWEEPABLE` (`tau_d`, `lam`, `tau_w`, `tau_r`, `drive_period`,
@@ -63,10 +79,11 @@ def sweep(
     the largest delay + 1 (the delay itself is a per-configuration index into it; results equal
     separate `simulate` runs; `block`, for the full variant, must not exceed the smallest delay).
     `periods` counts periods of `config`'s drive. `w0` is one initial
-    weight array (shared) or a stack with leading axis B. `in_sharding` (a `jax.sharding.Sharding`
-    of the configuration axis, see `neurojax.parallel`) places the batch across devices.
+    weight array (shared) or a stack with leading axis B. `mesh` (any 1-D mesh, or
+    `(mesh, axis_name)`, as for the InfoMax functions) splits the B configurations over its
+    devices (B must be divisible by their number).
 
-    Returns `(states, records[, weights])` with a leading axis B, and the list of B `RingConfig`s.
+    Returns a :class:`SweepResult`.
     """
     check_choice("variant", variant, VARIANTS)
     if not isinstance(values, dict) or not values:
@@ -74,7 +91,7 @@ def sweep(
     unknown = sorted(set(values) - set(SWEEPABLE))
     if unknown:
         raise ValueError(f"`values`: cannot sweep {unknown}; sweepable: {list(SWEEPABLE)}")
-    n_steps, record_every, weights_every = check_run_args(config, n_steps, periods, record_every,
+    steps, record_every, weights_every = check_run_args(config, steps, periods, record_every,
                                                           record_weights_every)
     w0 = jnp.asarray(w0)
     check_finite("w0", w0)
@@ -88,9 +105,11 @@ def sweep(
     if ws.shape[0] != B:
         raise ValueError(f"`w0` must be one weight array or a stack of {B}, got shape {w0.shape}")
     states = jax.vmap(lambda w: initial_state(config, w, variant=variant, buffer_len=d))(ws)
-    if in_sharding is not None:
-        states, params = jax.device_put((states, params), in_sharding)
-    out = run_batch(states, params, n_steps, variant, bool(stimulate), bool(plastic), record_every,
-                    weights_every, block)
-    states, rec, wrec = out
-    return ((states, rec) if weights_every is None else (states, rec, wrec)), cfgs
+    if mesh is not None:
+        check_divisible("number of configurations", B, mesh)
+        split = lambda x: jax.device_put(x, batch_sharding(mesh, 0, x.ndim))  # noqa: E731
+        states, params = jax.tree.map(split, (states, params))
+    states, rec, wrec = run_batch(states, params, steps, variant, bool(stimulate), bool(plastic),
+                                  record_every, weights_every, block)
+    return SweepResult(states=states, rates=rec, weights=None if weights_every is None else wrec,
+                       configs=tuple(cfgs))

@@ -14,7 +14,12 @@ from ._dictionary import (
     update_dictionary as update_dictionary,
 )
 from ._gabor import GaborFit as GaborFit, gabor as gabor, gabor_fit as gabor_fit
-from ._images import extract_patches as extract_patches, pca as pca, whiten as whiten
+from ._images import (
+    PCAResult as PCAResult,
+    extract_patches as extract_patches,
+    pca as pca,
+    whiten as whiten,
+)
 from ._lars import lasso_lars as lasso_lars
 from ._lasso import (
     LassoResult as LassoResult,

@@ -68,17 +68,17 @@ def _batches(key, n, batch_size, rounds):
     return perms[which[:, None], cols]
 
 
-@functools.partial(jax.jit, static_argnames=("batch", "fista_iter"))
-def _rounds(carry, X, alpha, its, idx, batch, fista_iter, tol):
+@functools.partial(jax.jit, static_argnames=("batch", "code_max_steps"))
+def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol):
     """Rounds `its` of dictionary learning as one `lax.scan` (see `learn_dictionary`); `idx`
     (rounds, batch_size) are the minibatch rows (unused for `batch`)."""
     batch_size = idx.shape[1]
-    check_every = min(_CHECK_EVERY, fista_iter)
-    max_iter = -(-fista_iter // check_every) * check_every
+    check_every = min(_CHECK_EVERY, code_max_steps)
+    max_steps = -(-code_max_steps // check_every) * check_every
     factored = 2 * X.shape[1] < carry[0].shape[1]
 
     def code(D, Xb, A0):
-        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, False, max_iter, check_every,
+        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, False, max_steps, check_every,
                       factored).codes
 
     def body(c, it_idx):
@@ -103,19 +103,20 @@ def _rounds(carry, X, alpha, its, idx, batch, fista_iter, tol):
 
 
 def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method: str = "batch",
-                     n_iter: int = 100, batch_size: int = 256, init: str = "data",
-                     fista_iter: int = 200, tol: float = 1e-6, progress=None,
+                     steps: int = 100, batch_size: int = 256, init: str = "data",
+                     code_max_steps: int = 200, tol: float = 1e-6, progress=None,
                      return_codes: bool = True) -> DictionaryResult:
     r"""Learn `n_atoms` unit-ball atoms for data `X` (n_samples, n_features).
 
-    `method='batch'`: each of `n_iter` rounds computes all codes with FISTA (warm-started) and
+    `method='batch'`: each of `steps` rounds computes all codes with FISTA (warm-started) and
     sweeps the dictionary once with the full statistics. `method='minibatch'`: each round codes a
     random batch and updates running statistics with sklearn's forgetting factor, then sweeps the
     dictionary (batches: a fresh permutation of the rows per epoch, cut into consecutive
     batches, as scikit-learn does). Returns the dictionary (n_features, n_atoms), the final codes
     of all samples, and the full-data objective after every round (batch) or every round on its batch (minibatch).
-    `progress`, if given, is called as `progress(round, objective)` between rounds (host side).
-    `tol` is FISTA's relative duality-gap tolerance for the codes of each round. With
+    `progress`, if given, is called on the host between rounds as
+    `progress(dict(step=, total=, objective=))` (`step`: rounds done). `code_max_steps` caps the
+    FISTA iterations of each round's coding; `tol` is FISTA's relative duality-gap tolerance for the codes of each round. With
     `method='minibatch'` and `return_codes=False` the final coding of all samples is skipped
     (`codes` is None), as scikit-learn's `fit` does."""
     X = jnp.asarray(X)
@@ -123,7 +124,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         raise ValueError(f"`X` must be (n_samples, n_features), got shape {X.shape}")
     check_finite("X", X)
     n_atoms = check_positive_int("n_atoms", n_atoms)
-    n_iter = check_positive_int("n_iter", n_iter)
+    steps = check_positive_int("steps", steps)
     check_choice("method", method, {"batch", "minibatch"})
     check_choice("init", init, {"data", "random", "pca"})
     if not float(alpha) >= 0:
@@ -136,22 +137,21 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     carry = (D, jnp.zeros((n, n_atoms), X.dtype), jnp.zeros((n_atoms, n_atoms), X.dtype),
              jnp.zeros((X.shape[1], n_atoms), X.dtype))
     history, done = [], 0
-    chunk = n_iter if progress is None else max(1, min(n_iter, 10))
-    while done < n_iter:  # jitted scans of `chunk` rounds; progress between them (host side)
-        m = min(chunk, n_iter - done)
+    chunk = steps if progress is None else max(1, min(steps, 10))
+    while done < steps:  # jitted scans of `chunk` rounds; progress between them (host side)
+        m = min(chunk, steps - done)
         its = np.arange(done, done + m)
         idx = (jnp.zeros((m, 1), jnp.int32) if method == "batch"
                else _batches(k_batches, n, batch_size, its))
         carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), jnp.asarray(its), idx,
-                             method == "batch", fista_iter, jnp.asarray(tol, X.dtype))
+                             method == "batch", code_max_steps, jnp.asarray(tol, X.dtype))
         history.extend(np.asarray(obj).tolist())
         done += m
         if progress is not None:
-            for it in range(done - m, done):
-                progress(it, history[it])
+            progress({"step": done, "total": steps, "objective": history[-1]})
     D, A = carry[0], carry[1]
     if method == "minibatch":
-        A = fista(D, X, alpha, max_iter=fista_iter, tol=tol).codes if return_codes else None
+        A = fista(D, X, alpha, max_steps=code_max_steps, tol=tol).codes if return_codes else None
     return DictionaryResult(dictionary=D, codes=A, objective=jnp.asarray(np.array(history)))
 
 
@@ -161,16 +161,16 @@ class SparseDictionary:
     n_features, sklearn's layout), `objective_`."""
 
     def __init__(self, n_atoms: int, alpha: float = 1.0, *, method: str = "batch",
-                 n_iter: int = 100, batch_size: int = 256, init: str = "data", seed: int = 0,
+                 steps: int = 100, batch_size: int = 256, init: str = "data", random_state: int = 0,
                  transform_algorithm: str = "fista"):
         check_choice("transform_algorithm", transform_algorithm, ("fista", "lasso_lars"))
         self.n_atoms, self.alpha, self.method = n_atoms, alpha, method
-        self.n_iter, self.batch_size, self.init, self.seed = n_iter, batch_size, init, seed
+        self.steps, self.batch_size, self.init, self.random_state = steps, batch_size, init, random_state
         self.transform_algorithm = transform_algorithm
 
     def fit(self, X, y=None):
-        res = learn_dictionary(X, self.n_atoms, self.alpha, key=jax.random.key(self.seed),
-                               method=self.method, n_iter=self.n_iter,
+        res = learn_dictionary(X, self.n_atoms, self.alpha, key=jax.random.key(self.random_state),
+                               method=self.method, steps=self.steps,
                                batch_size=self.batch_size, init=self.init)
         self.dictionary_, self.codes_, self.objective_ = res.dictionary, res.codes, res.objective
         self.components_ = np.asarray(res.dictionary.T)

@@ -1,5 +1,6 @@
 r"""Natural-image tools for sparse coding (seed 002; Olshausen & Field 1996): patches, whitening, PCA."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
@@ -45,9 +46,17 @@ def whiten(images: Float[Array, "... h w"], *, f0: float | None = None) -> Float
     return out / jnp.std(out, axis=(-2, -1), keepdims=True)
 
 
-def pca(X: Float[Array, "n f"], k: int):
-    r"""Principal components by SVD of the centred data: returns `(components (f, k), variances (k,),
-    mean (f,))`, components as unit-norm columns (the layout of a dictionary `D`)."""
+class PCAResult(eqx.Module):
+    """Result of :func:`pca`: `components` (f, k) as unit-norm columns (the layout of a dictionary
+    `D`), their `variances` (k,), and the data `mean` (f,)."""
+
+    components: Float[Array, "f k"]
+    variances: Float[Array, " k"]
+    mean: Float[Array, " f"]
+
+
+def pca(X: Float[Array, "n f"], k: int) -> PCAResult:
+    r"""Principal components by SVD of the centred data, as a :class:`PCAResult`."""
     X = jnp.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"`X` must be (n_samples, n_features), got shape {X.shape}")
@@ -57,4 +66,4 @@ def pca(X: Float[Array, "n f"], k: int):
     check_finite("X", X)
     mean = X.mean(0)
     _, s, vt = jnp.linalg.svd(X - mean, full_matrices=False)
-    return vt[:k].T, s[:k] ** 2 / (X.shape[0] - 1), mean
+    return PCAResult(components=vt[:k].T, variances=s[:k] ** 2 / (X.shape[0] - 1), mean=mean)

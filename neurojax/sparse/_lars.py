@@ -30,7 +30,7 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     path length. On a CPU, batches are solved 2048 samples per compiled call: a call's working
     memory is mapped afresh each time, and above ~32 MB (glibc's largest reused block) the page
     faults of 10,000 samples at once cost ~40 ms of system time per call.
-    `n_iter` counts homotopy steps (plus the FISTA iterations of samples finished by `fista`).
+    `num_steps` counts homotopy steps (plus the FISTA iterations of samples finished by `fista`).
 
     `converged` certifies, as for `fista`, a duality gap ≤ `tol` × objective; `tol` defaults to
     1e-7 in float64 and 1e-4 in float32 (where the path's own end points have gaps up to ~1e-4
@@ -55,11 +55,11 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
         r = fista(D, _rows(X, redo), alpha, tol=tol, nonneg=nonneg, init=_rows(codes, redo))
         m = len(redo)
         codes = codes.at[redo].set(r.codes[:m])
-        steps = steps.at[redo].add(r.n_iter[:m])
+        steps = steps.at[redo].add(r.num_steps[:m])
         primal = primal.at[redo].set(r.objective[:m])
         gap, res = gap.at[redo].set(r.gap[:m]), res.at[redo].set(r.residual_norm[:m])
         converged = converged.at[redo].set(r.converged[:m])
-    return LassoResult(codes=codes, n_iter=steps, objective=primal, gap=gap, residual_norm=res,
+    return LassoResult(codes=codes, num_steps=steps, objective=primal, gap=gap, residual_norm=res,
                        converged=converged)
 
 

@@ -21,10 +21,12 @@ from ._compaction import bucket_sizes, chunked, first_where, padding
 
 
 class LassoResult(eqx.Module):
-    """Codes and per-sample diagnostics of `ista`/`fista`."""
+    """Codes and per-sample diagnostics of `ista`/`fista`/`lasso_lars`: `codes`, `num_steps`
+    (iterations, or homotopy steps, taken per sample), `objective`, duality `gap`, `residual_norm`
+    and `converged`."""
 
     codes: Float[Array, "n k"]
-    n_iter: Int[Array, " n"]
+    num_steps: Int[Array, " n"]
     objective: Float[Array, " n"]
     gap: Float[Array, " n"]
     residual_norm: Float[Array, " n"]
@@ -53,9 +55,9 @@ def check_problem(D, X, alpha, init=None):
     return D.astype(dtype), X.astype(dtype)
 
 
-@functools.partial(jax.jit, static_argnames="n_iter")
-def lipschitz(D: Float[Array, "f k"], n_iter: int = 100) -> Float[Array, ""]:
-    r"""$L = \|D\|_2^2$, the largest eigenvalue of $D^\top D$, by `n_iter` power iterations from a
+@functools.partial(jax.jit, static_argnames="steps")
+def lipschitz(D: Float[Array, "f k"], steps: int = 100) -> Float[Array, ""]:
+    r"""$L = \|D\|_2^2$, the largest eigenvalue of $D^\top D$, by `steps` power iterations from a
     deterministic start, times 1.001 (power iteration approaches $L$ from below; a step $1/L$ must
     not be too long)."""
     v0 = jnp.ones(D.shape[1], D.dtype) / jnp.sqrt(D.shape[1])
@@ -64,7 +66,7 @@ def lipschitz(D: Float[Array, "f k"], n_iter: int = 100) -> Float[Array, ""]:
         w = D.T @ (D @ v)
         return w / jnp.linalg.norm(w)
 
-    v = jax.lax.fori_loop(0, n_iter, body, v0)
+    v = jax.lax.fori_loop(0, steps, body, v0)
     return 1.001 * jnp.sum((D @ v) ** 2)
 
 
@@ -106,9 +108,9 @@ def _duality(rr, cmax, A, CA, alpha):
     return primal, gap
 
 
-@functools.partial(jax.jit, static_argnames=("momentum", "nonneg", "max_iter", "check_every",
+@functools.partial(jax.jit, static_argnames=("momentum", "nonneg", "max_steps", "check_every",
                                              "factored"))
-def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, factored):
+def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, factored):
     n = X.shape[0]
     XD = X @ D
     G = None if factored else D.T @ D
@@ -168,7 +170,7 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
         XD = jnp.concatenate([XD, jnp.zeros((pad, XD.shape[1]), X.dtype)])
         A0 = jnp.concatenate([A0, jnp.zeros((pad, A0.shape[1]), X.dtype)])
         n = n + pad
-    sizes = bucket_sizes(n) if check_every < max_iter else [n]
+    sizes = bucket_sizes(n) if check_every < max_steps else [n]
 
     def iterations(c, Xi, XDi):
         return jax.lax.fori_loop(0, check_every, lambda _, c: iterate(c, Xi, XDi), c, unroll=2)
@@ -190,41 +192,41 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_iter, check_every, fac
     branches = [make_block(b) for b in sizes]
 
     def cond(c):
-        return jnp.any(c[4]) & (c[5] < max_iter)
+        return jnp.any(c[4]) & (c[5] < max_steps)
 
     def block(c):
-        A, Y, t, s, active, it, n_iter, order = c
+        A, Y, t, s, active, it, num_steps, order = c
         which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(active))
         was_active = active
         A, Y, t, s, active = jax.lax.switch(which, branches, A, Y, t, s, active, order)
         it = it + check_every
-        n_iter = jnp.where(was_active, it, n_iter)
+        num_steps = jnp.where(was_active, it, num_steps)
         order = first_where(active)  # active samples first
-        return A, Y, t, s, active, it, n_iter, order
+        return A, Y, t, s, active, it, num_steps, order
 
     init = (A0, A0, jnp.ones(n, X.dtype), jnp.full(n, s_min, X.dtype), jnp.ones(n, bool),
             jnp.array(0), jnp.zeros(n, jnp.int32), jnp.arange(n))
-    A, _, _, _, active, _, n_iter, _ = jax.lax.while_loop(cond, block, init)
-    A, X, active, n_iter = A[:n_real], X[:n_real], active[:n_real], n_iter[:n_real]
+    A, _, _, _, active, _, num_steps, _ = jax.lax.while_loop(cond, block, init)
+    A, X, active, num_steps = A[:n_real], X[:n_real], active[:n_real], num_steps[:n_real]
     primal, gap, res = _gap(D, X, A, alpha, nonneg)
-    return LassoResult(codes=A, n_iter=n_iter, objective=primal, gap=gap, residual_norm=res,
+    return LassoResult(codes=A, num_steps=num_steps, objective=primal, gap=gap, residual_norm=res,
                        converged=~active)
 
 
-def _run(D, X, alpha, momentum, *, max_iter, tol, check_every, nonneg, init, L):
+def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L):
     D, X = check_problem(D, X, alpha, init)
-    max_iter = check_positive_int("max_iter", max_iter)
-    check_every = min(check_positive_int("check_every", check_every), max_iter)
+    max_steps = check_positive_int("max_steps", max_steps)
+    check_every = min(check_positive_int("check_every", check_every), max_steps)
     if not tol >= 0:
         raise ValueError(f"`tol` must be >= 0, got {tol}")
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
     L = lipschitz(D) if L is None else jnp.asarray(L, X.dtype)
     factored = 2 * D.shape[0] < D.shape[1]  # cheaper than the Gram matrix for overcomplete D
     return _solve(D, X, jnp.asarray(alpha, X.dtype), A0, L, jnp.asarray(tol, X.dtype), momentum,
-                  bool(nonneg), -(-max_iter // check_every) * check_every, check_every, factored)
+                  bool(nonneg), -(-max_steps // check_every) * check_every, check_every, factored)
 
 
-def fista(D, X, alpha: float, *, max_iter: int = 2000, tol: float = 1e-7, check_every: int = 10,
+def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float = 1e-7, check_every: int = 10,
           nonneg: bool = False, init=None, lipschitz_constant=None) -> LassoResult:
     r"""FISTA (Beck & Teboulle 2009) with per-sample adaptive restart for the lasso.
 
@@ -236,13 +238,13 @@ def fista(D, X, alpha: float, *, max_iter: int = 2000, tol: float = 1e-7, check_
     objective − optimum ≤ tol × objective); `init` warm-starts the codes. Non-converged samples are
     flagged in `converged` (in float32, codes themselves are accurate to ~1e-6–1e-5 relative
     gap: use a looser `tol` there)."""
-    return _run(D, X, alpha, True, max_iter=max_iter, tol=tol, check_every=check_every,
+    return _run(D, X, alpha, True, max_steps=max_steps, tol=tol, check_every=check_every,
                 nonneg=nonneg, init=init, L=lipschitz_constant)
 
 
-def ista(D, X, alpha: float, *, max_iter: int = 10000, tol: float = 1e-7, check_every: int = 10,
+def ista(D, X, alpha: float, *, max_steps: int = 10000, tol: float = 1e-7, check_every: int = 10,
          nonneg: bool = False, init=None, lipschitz_constant=None) -> LassoResult:
     r"""ISTA: the proximal gradient step of `fista` without momentum (O(1/k) instead of O(1/k²);
     needs more iterations). Same arguments and result."""
-    return _run(D, X, alpha, False, max_iter=max_iter, tol=tol, check_every=check_every,
+    return _run(D, X, alpha, False, max_steps=max_steps, tol=tol, check_every=check_every,
                 nonneg=nonneg, init=init, L=lipschitz_constant)

@@ -1,27 +1,21 @@
-r"""Tinnitus measures for the recurrent InfoMax network (seed 000; Dotan & Shriki 2021).
+r"""Hearing loss and hearing (seed 000; Dotan & Shriki 2021): hearing-loss profiles (per-channel
+gains in front of the network), tones, the response to silence, and audiograms by vmapped bisection.
 
 After "hearing loss" (attenuated input channels) the lateral weights K keep maximising the output
-entropy and amplify what is left, so the network can respond to silence. These functions measure it:
-hearing-loss profiles, the response to silence, the spectral radius of K (and its dependence on the
-K-penalty λ_K, as one vmapped learning computation), critical slowing down of the fixed-point solve
-as K is scaled up, and audiograms by vmapped bisection.
+entropy and amplify what is left, so the network can respond to silence (tinnitus) and its
+thresholds change.
 """
-
-import functools
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float
 
-from .. import _linalg
 from .._checks import check_choice, check_finite, check_positive_int
 from .._numerics import sigmoid
 from ._equilibrium import equilibrium
 from ._inputs import attenuation
-from ._learning import infomax_optimizer
-from ._train import batch_indices, learn_steps
 
 PROFILES = ("baseline", "shifted", "soft", "low", "notch", "band")
 
@@ -68,91 +62,6 @@ def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0)
 def silence_response(model, **solver_kwargs) -> Float[Array, " n_out"]:
     r"""Output $g^*$ for silence, $x = 0$ (only the threshold input drives the network)."""
     return equilibrium(model, jnp.zeros(model.n_in, model.W.dtype), **solver_kwargs).g
-
-
-def rho(K: Float[Array, "n n"]) -> Float[Array, ""]:
-    r"""Spectral radius $\rho(K) = \max_i |\lambda_i(K)|$ in JAX (jit/vmap-able). The fixed point
-    loses stability near $\rho(K) \approx 4$, since $\max\sigma' = 1/4$."""
-    return jnp.max(jnp.abs(_linalg.eigvals(K)))
-
-
-def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_normal: int,
-                  steps_attenuated: int, batch_size: int = 16, ff_eta: float = 0.1,
-                  rec_eta: float = 0.001, ff_l1: float = 0.001, learn_W: bool = False,
-                  mesh=None, **solver_kwargs) -> dict:
-    r"""ρ(K) as a function of the K-penalty λ_K, as ONE vmapped, jitted computation over λ_K.
-
-    From `model` (after phase 1), for each λ_K: learn K for `steps_normal` steps on `data`
-    (phase 2), record ρ(K); then `steps_attenuated` steps on `data_att` (phase 3, also W if
-    `learn_W`), record ρ(K). `data_att` may hold several hearing-loss profiles (P, n, n_in):
-    phase 2 runs once and phase 3 once per profile. All runs see the same batches
-    (`batch_indices(key, ...)`). Returns NumPy arrays `penalty` (L,), `rho_before` (L,),
-    `rho_after` (L,) or (P, L). With a `mesh` (`neurojax.parallel.data_mesh`), the λ_K axis is split
-    over its devices (its length must be divisible by their number)."""
-    lam = jnp.asarray(penalties, model.W.dtype)
-    if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(lam < 0)):
-        raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
-    data, data_att = jnp.asarray(data), jnp.asarray(data_att)
-    one_profile = data_att.ndim == 2
-    if data_att.ndim not in (2, 3) or data_att.shape[-2:] != data.shape:
-        raise ValueError(f"`data_att` must have shape {data.shape} or (profiles, *{data.shape}), "
-                         f"got {data_att.shape}")
-    n = data.shape[0]
-    idx2 = batch_indices(jax.random.fold_in(key, 2), n, batch_size, range(steps_normal))
-    idx3 = batch_indices(jax.random.fold_in(key, 3), n, batch_size, range(steps_attenuated))
-    args = (model, data, data_att[None] if one_profile else data_att, lam, idx2, idx3)
-    if mesh is not None:
-        from ..parallel import batch_sharding, put_global, replicate
-
-        args = replicate(args, mesh)
-        args = args[:3] + (put_global(lam, batch_sharding(mesh)),) + args[4:]
-    # vmapped over λ_K, an "auto" linear-solver choice would be a batched cond running both paths
-    solver_kwargs.setdefault("linear_solver", "lu")
-    r_before, r_after = _sweep(*args, float(ff_eta), float(rec_eta), float(ff_l1), bool(learn_W),
-                               tuple(sorted(solver_kwargs.items())))
-    return {"penalty": np.asarray(lam), "rho_before": np.asarray(r_before),
-            "rho_after": np.asarray(r_after[0] if one_profile else r_after)}
-
-
-@functools.partial(jax.jit, static_argnums=(6, 7, 8, 9, 10))
-def _sweep(model, data, data_att, lam, idx2, idx3, ff_eta, rec_eta, ff_l1, learn_W, solver_items):
-    def phase(m, x, idx, penalty, learn_w):
-        # the uncached constructor: λ_K is traced here
-        opt = infomax_optimizer.__wrapped__(ff_eta=ff_eta, rec_eta=rec_eta, ff_l1=ff_l1,
-                                            rec_l2=penalty, learn_W=learn_w, learn_K=True)
-        state = opt.init(eqx.filter(m, eqx.is_array))
-        return learn_steps(m, state, x, idx, opt, **dict(solver_items))[0]
-
-    m2 = jax.vmap(lambda v: phase(model, data, idx2, v, False))(lam)  # phase 2, once per λ_K
-    after = jax.vmap(  # phase 3: profiles x λ_K
-        lambda x: jax.vmap(lambda m, v: rho(phase(m, x, idx3, v, learn_W).K))(m2, lam))(data_att)
-    return jax.vmap(rho)(m2.K), after
-
-
-def critical_slowing(model, scales, *, x=None, max_steps: int = 256) -> dict:
-    r"""Critical slowing down: solver steps to the fixed point for $K \to sK$, $s$ in `scales`
-    (vmapped), on silence (or on input `x`). Newton (`method='newton'`) and plain fixed-point
-    iteration (`method='picard'`, $g \leftarrow \sigma(W\tilde x + sKg)$) steps, each capped at
-    `max_steps`; `converged` flags per solver. Plain iteration slows down as $\rho(\Phi sK) \to 1$."""
-    s = jnp.asarray(scales, model.W.dtype)
-    if s.ndim != 1 or bool(jnp.any(~jnp.isfinite(s))):
-        raise ValueError(f"`scales` must be a finite 1-D array, got {scales}")
-    x = jnp.zeros(model.n_in, model.W.dtype) if x is None else jnp.asarray(x, model.W.dtype)
-    out = _slowing(model, s, x, check_positive_int("max_steps", max_steps))
-    return {k: np.asarray(v) for k, v in out.items()} | {"scale": np.asarray(s)}
-
-
-@eqx.filter_jit
-def _slowing(model, s, x, max_steps):
-    def one(si):
-        m = eqx.tree_at(lambda m: m.K, model, si * model.K)
-        nw = equilibrium(m, x, method="newton", max_steps=max_steps)
-        pc = equilibrium(m, x, method="picard", max_steps=max_steps)
-        return {"newton_steps": nw.num_steps, "newton_converged": nw.converged,
-                "picard_steps": pc.num_steps, "picard_converged": pc.converged,
-                "rho_phi_K": rho(si * model.K * (nw.g * (1 - nw.g))[:, None])}
-
-    return jax.vmap(one)(s)
 
 
 def tone(n_in: int, channel, amplitude, *, width: float = 1.0):

@@ -114,6 +114,23 @@ class PaperConfig(eqx.Module):
 REDUCED_PENALTIES = (0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.15)
 
 
+class PaperResult(eqx.Module):
+    """Result of :func:`run_paper`. `interrupted`: stopped by `stop_after` at (`phase`, `step`);
+    then the arrays are None. Else (`phase` 4): `snapshots` (dict of NumPy arrays `W1`, `K1`,
+    `W2`, `K2`, `W3`, `K3`), `history` ({phase: dict of NumPy arrays}), the sample `pool`, the
+    profile `gains` and the cost samples `eval_x`."""
+
+    interrupted: bool = eqx.field(static=True)
+    phase: int = eqx.field(static=True)
+    step: int = eqx.field(static=True)
+    config: PaperConfig
+    snapshots: dict | None = None
+    history: dict | None = None
+    pool: jax.Array | None = None
+    gains: jax.Array | None = None
+    eval_x: jax.Array | None = None
+
+
 def _jnp_dtype(config):
     return jnp.float64 if config.dtype == "float64" else jnp.float32
 
@@ -123,8 +140,8 @@ def pool_and_gains(config: PaperConfig, key):
     float32 and float64 runs see the same samples) and the profiles' gains."""
     dt = _jnp_dtype(config)
     # drawn in float32 whatever the dtype: a float64 run learns on the same samples
-    pool = nim.tones(jax.random.fold_in(key, 0), config.n_in, config.pool_size,
-                     dtype=jnp.float32).astype(dt)
+    pool = nim.tones(config.n_in, config.pool_size,
+                     dtype=jnp.float32, key=jax.random.fold_in(key, 0)).astype(dt)
     gains = jnp.stack([nim.hearing_loss(p, config.n_in) for p in config.profiles]).astype(dt)
     return pool, gains
 
@@ -194,8 +211,8 @@ def spectral_radii(K):
 
 def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
               overwrite: bool = False, stop_after: int | None = None, progress=None,
-              mesh=None) -> dict:
-    """Run the three phases for every λ_K and profile; returns a dict of NumPy arrays and lists.
+              mesh=None) -> "PaperResult":
+    """Run the three phases for every λ_K and profile; returns a :class:`PaperResult`:
 
     - `snapshots`: `W1`, `K1` (after phase 1), `W2`, `K2` (λ_K × ...: "before deprivation"),
       `W3`, `K3` ((profile · λ_K) × ...: "after", profile-major);
@@ -298,7 +315,7 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
         rates = _rates(config, penalties, dt)
         W, K = jnp.asarray(state["W"], dt), jnp.asarray(state["K"], dt)
         if state["cost"] is None:
-            c0, _ = nim.ensemble_cost(W, K, eval_x, n_in=config.n_in)
+            c0 = nim.ensemble_cost(W, K, eval_x, n_in=config.n_in).value
             state["cost"] = np.asarray(c0)
         active, cost = jnp.asarray(state["active"]), jnp.asarray(state["cost"], dt)
         pkey = jax.random.fold_in(key, phase)
@@ -307,7 +324,7 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
             n = min(config.chunk, total - lo)
             if stop_after is not None and done - done_start + n > stop_after:
                 save()
-                return {"interrupted": True, "phase": phase, "step": lo}
+                return PaperResult(interrupted=True, phase=phase, step=lo, config=config)
             res = _sharded_chunk(mesh, W, K, active, cost, member_gains, rates, pool, eval_x,
                                  pkey, jnp.asarray(lo), n, config.n_in, phase == 1, phase > 1,
                                  config.eval_every, config.stop_rise if phase == 3 else None)
@@ -335,6 +352,6 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
                           "eta_s": elapsed / frac * (1 - frac) if frac > 0 else float("nan")})
             if state["phase"] != phase:
                 break
-    return {"interrupted": False, "config": config, "snapshots": snaps,
-            "history": {p: {k: np.asarray(v) for k, v in hist[p].items()} for p in (1, 2, 3)},
-            "pool": pool, "gains": gains, "eval_x": eval_x}
+    return PaperResult(interrupted=False, phase=4, step=0, config=config, snapshots=snaps,
+                       history={p: {k: np.asarray(v) for k, v in hist[p].items()} for p in (1, 2, 3)},
+                       pool=pool, gains=gains, eval_x=eval_x)
