@@ -1,10 +1,21 @@
-"""KSG mutual information: neurojax (chunked JAX distances) vs a scipy cKDTree NumPy implementation
-written for this benchmark, in the same process, on correlated Gaussians (d = 1 and d = 4).
+"""Information theory against the toolboxes neuroscientists use, in one process, float64:
+
+1. KSG MI and Frenzel–Pompe CMI (k = 3): neurojax (`method="auto"`: k-d trees on a CPU; and the
+   brute-force JAX tiles, the accelerator path) vs NPEET (`npeet_plus.mi` / `cmi`), correlated
+   Gaussians, n = 2k / 10k / 100k, d = 1 / 4 / 8 per variable;
+2. Gaussian-copula MI: `neurojax.info.gcmi` (and vmapped over 1,000 "time points") vs frites'
+   `gcmi_1d_cc` (and a loop over it);
+3. a 1,000-permutation test: `neurojax.info.permutation_test` (one vmapped program) vs a loop over
+   NPEET's `mi` (and over frites' `gcmi_1d_cc`).
 
     python benchmarks/bench_info.py [--quick]
+
+NPEET and frites are benchmark dependencies only (`pip install npeet-plus frites`); a missing one
+is skipped. NPEET adds noise of 1e-10 to its inputs, so its estimates differ in the last digits.
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -12,47 +23,137 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
-from scipy.spatial import cKDTree  # noqa: E402
-from scipy.special import digamma  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import time_call, write  # noqa: E402
 
 import neurojax.info as ni  # noqa: E402
 
+try:
+    import npeet_plus as npeet
+except ImportError:  # pragma: no cover
+    npeet = None
+try:
+    from frites.core import gcmi_1d_cc
+except ImportError:  # pragma: no cover
+    gcmi_1d_cc = None
 
-def ksg_ckdtree(x, y, k=3):
-    """KSG estimator 1 with k-d trees (max-norm): the usual NumPy/SciPy way to compute it."""
-    n = len(x)
-    xy = np.hstack([x, y])
-    eps = cKDTree(xy).query(xy, k=k + 1, p=np.inf)[0][:, -1]  # k+1: the point itself first
-    r = np.nextafter(eps, 0)  # strictly closer than eps
-    nx = cKDTree(x).query_ball_point(x, r, p=np.inf, return_length=True) - 1
-    ny = cKDTree(y).query_ball_point(y, r, p=np.inf, return_length=True) - 1
-    return digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1))
+
+def _gauss(n, d, mi=0.5, seed=0):
+    rho = float(ni.rho_for_mi(mi, d))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    return x, rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d)), rng
+
+
+def _row(case, ref_name, t_ref, t_nj, extra):
+    row = {"case": case, f"{ref_name}_s": t_ref, "neurojax_s": t_nj} | extra
+    row["speedup"] = t_ref / t_nj if t_ref else None
+    return row
+
+
+def bench_knn(rows, sizes, dims):
+    for d in dims:
+        for n in sizes:
+            x, y, rng = _gauss(n, d)
+            z = x[:, :1] + rng.standard_normal((n, 1))
+            repeat = 1 if n >= 100_000 else 3
+            t_nj = time_call(lambda: ni.ksg_mi(x, y), repeat=repeat)["best_s"]
+            got = float(ni.ksg_mi(x, y))
+            t_np, ref = None, None
+            if npeet is not None:
+                t_np = time_call(lambda: npeet.mi(x, y, k=3, base=np.e), repeat=repeat,
+                                 warmup=0)["best_s"]
+                ref = npeet.mi(x, y, k=3, base=np.e)
+            extra = {"estimate": got, "diff_vs_npeet": None if ref is None else abs(got - ref)}
+            if n <= 10_000:  # the accelerator path, timed on this CPU for reference
+                xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
+                extra["neurojax_brute_s"] = time_call(
+                    lambda: ni.ksg_mi(xj, yj, method="brute"), repeat=repeat)["best_s"]
+            rows.append(_row(f"KSG MI k=3, d={d}, n={n}", "npeet", t_np, t_nj, extra))
+            t_nj = time_call(lambda: ni.ksg_cmi(x, y, z), repeat=repeat)["best_s"]
+            got = float(ni.ksg_cmi(x, y, z))
+            t_np, ref = None, None
+            if npeet is not None:
+                t_np = time_call(lambda: npeet.cmi(x, y, z, k=3, base=np.e), repeat=repeat,
+                                 warmup=0)["best_s"]
+                ref = npeet.cmi(x, y, z, k=3, base=np.e)
+            rows.append(_row(f"KSG CMI k=3, d={d} (z 1-D), n={n}", "npeet", t_np, t_nj,
+                             {"estimate": got,
+                              "diff_vs_npeet": None if ref is None else abs(got - ref)}))
+
+
+def bench_gcmi(rows, n=500, n_times=1000):
+    x, y, _ = _gauss(n, 2, mi=0.3)
+    t_nj = time_call(lambda: ni.gcmi(x, y, base=2), repeat=5)["best_s"]
+    got = float(ni.gcmi(x, y, base=2))
+    t_fr = ref = None
+    if gcmi_1d_cc is not None:
+        t_fr = time_call(lambda: gcmi_1d_cc(x.T, y.T), repeat=5, warmup=0)["best_s"]
+        ref = gcmi_1d_cc(x.T, y.T)
+    rows.append(_row(f"GCMI d=2, n={n}", "frites", t_fr, t_nj,
+                     {"estimate": got, "diff_vs_frites": None if ref is None else abs(got - ref)}))
+    rng = np.random.default_rng(1)
+    xs = rng.standard_normal((n_times, n, 1))
+    ys = 0.3 * xs + rng.standard_normal((n_times, n, 1))
+    many = jax.jit(jax.vmap(functools.partial(ni.gcmi, base=2)))
+    xj, yj = jax.numpy.asarray(xs), jax.numpy.asarray(ys)
+    t_nj = time_call(lambda: many(xj, yj), repeat=3)["best_s"]
+    t_fr = None
+    if gcmi_1d_cc is not None:
+        t_fr = time_call(lambda: [gcmi_1d_cc(a.T, b.T) for a, b in zip(xs, ys)], repeat=1,
+                         warmup=0)["best_s"]
+    rows.append(_row(f"GCMI at {n_times} time points (vmap vs loop), n={n}", "frites", t_fr, t_nj,
+                     {}))
+
+
+def bench_permutations(rows, n=1000, n_perm=1000):
+    x, y, _ = _gauss(n, 1, mi=0.05)
+    xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
+    key = jax.random.key(0)
+    ksg = functools.partial(ni.ksg_mi, method="brute")
+    t_nj = time_call(lambda: ni.permutation_test(ksg, xj, yj, n_permutations=n_perm,
+                                                 key=key).p_value, repeat=1)["best_s"]
+    p = float(ni.permutation_test(ksg, xj, yj, n_permutations=n_perm, key=key).p_value)
+    t_np = None
+    if npeet is not None:
+        rng = np.random.default_rng(0)
+
+        def loop():
+            v = npeet.mi(x, y, k=3, base=np.e)
+            null = [npeet.mi(x, y[rng.permutation(n)], k=3, base=np.e) for _ in range(n_perm)]
+            return (1 + np.sum(np.asarray(null) >= v)) / (1 + n_perm)
+
+        t_np = time_call(loop, repeat=1, warmup=0)["best_s"]
+    rows.append(_row(f"permutation test, KSG d=1, n={n}, {n_perm} permutations", "npeet", t_np,
+                     t_nj, {"p_value": p}))
+    t_nj = time_call(lambda: ni.permutation_test(ni.gcmi, xj, yj, n_permutations=n_perm,
+                                                 key=key).p_value, repeat=3)["best_s"]
+    t_fr = None
+    if gcmi_1d_cc is not None:
+        rng = np.random.default_rng(0)
+        t_fr = time_call(lambda: [gcmi_1d_cc(x.T, y[rng.permutation(n)].T) for _ in range(n_perm)],
+                         repeat=1, warmup=0)["best_s"]
+    rows.append(_row(f"permutation test, GCMI d=1, n={n}, {n_perm} permutations", "frites", t_fr,
+                     t_nj, {}))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="n = 2000 only")
+    p.add_argument("--quick", action="store_true", help="n = 2000, d = 1 and 4 only")
     a = p.parse_args()
     rows = []
-    for d in (1, 4):
-        for n in (2000,) if a.quick else (2000, 10_000):
-            rho = float(ni.rho_for_mi(0.5, d))
-            rng = np.random.default_rng(0)
-            x = rng.standard_normal((n, d))
-            y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
-            t_ref = time_call(lambda x=x, y=y: ksg_ckdtree(x, y), repeat=3, warmup=0)
-            xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
-            t_nj = time_call(lambda xj=xj, yj=yj: ni.ksg_mi(xj, yj), repeat=3)
-            ref, got = ksg_ckdtree(x, y), float(ni.ksg_mi(xj, yj))
-            rows.append({"case": f"KSG k=3, d={d}, n={n}, MI=0.5", "ckdtree_s": t_ref["best_s"],
-                         "neurojax_s": t_nj["best_s"],
-                         "speedup": t_ref["best_s"] / t_nj["best_s"],
-                         "estimate": got, "abs_diff_vs_ckdtree": abs(got - ref)})
-    write("info", {"note": "float64; both compute the same KSG-1 estimate"}, rows,
-          ["case", "ckdtree_s", "neurojax_s", "speedup", "estimate", "abs_diff_vs_ckdtree"])
+    bench_knn(rows, (2000,) if a.quick else (2000, 10_000, 100_000), (1, 4) if a.quick else (1, 4, 8))
+    bench_gcmi(rows)
+    bench_permutations(rows, n_perm=100 if a.quick else 1000)
+    versions = {"npeet_plus": getattr(npeet, "__version__", "0.2.0" if npeet else None),
+                "frites": __import__("frites").__version__ if gcmi_1d_cc else None}
+    write("info", {"note": "float64, k = 3; `speedup` = reference time / neurojax time (> 1: "
+                   "neurojax faster). neurojax_s: method='auto' (k-d trees on this CPU); "
+                   "neurojax_brute_s: the brute-force JAX path (the GPU path).",
+                   "references": versions}, rows,
+          ["case", "npeet_s", "frites_s", "neurojax_s", "speedup", "neurojax_brute_s", "estimate",
+           "diff_vs_npeet", "diff_vs_frites", "p_value"])
 
 
 if __name__ == "__main__":

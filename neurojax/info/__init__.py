@@ -13,6 +13,13 @@ from ._channel import (
     gaussian_channel_mi as gaussian_channel_mi,
     network_channel_mi as network_channel_mi,
 )
+from ._copula import (
+    copnorm as copnorm,
+    gaussian_mi_samples as gaussian_mi_samples,
+    gccmi as gccmi,
+    gcmi as gcmi,
+    gcmi_mixed as gcmi_mixed,
+)
 from ._critic import (
     ConcatCritic as ConcatCritic,
     CriticResult as CriticResult,
@@ -35,4 +42,11 @@ from ._gaussian import (
     gaussian_mi as gaussian_mi,
     rho_for_mi as rho_for_mi,
 )
-from ._knn import kl_entropy as kl_entropy, ksg_mi as ksg_mi
+from ._knn import kl_entropy as kl_entropy, ksg_cmi as ksg_cmi, ksg_mi as ksg_mi
+from ._resampling import (
+    BootstrapResult as BootstrapResult,
+    PermutationResult as PermutationResult,
+    bootstrap_ci as bootstrap_ci,
+    permutation_test as permutation_test,
+)
+from ._transfer import transfer_entropy as transfer_entropy

@@ -1,0 +1,97 @@
+r"""Permutation tests and bootstrap confidence intervals of any dependence estimator, every
+resample of one call as one vmapped computation (the place where an accelerator wins: a thousand
+permutations of a KSG or GCMI estimate at once).
+
+`estimator(x, y)` is any JAX-traceable function returning a scalar, e.g. `neurojax.info.gcmi`,
+`lambda x, y: ksg_mi(x, y, method="brute")` (the k-d tree backend cannot be traced), or an
+estimator with its settings bound by `functools.partial`.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import check_positive_int, check_samples
+
+
+class PermutationResult(eqx.Module):
+    r"""Result of :func:`permutation_test`: the estimate on the data (`value`), the permutation
+    p-value $(1 + \#\{\text{null} \ge \text{value}\}) / (1 + N)$ (`p_value`; never 0), and the
+    `null` distribution (N estimates with `y` permuted)."""
+
+    value: Float[Array, ""]
+    p_value: Float[Array, ""]
+    null: Float[Array, " n_permutations"]
+
+
+class BootstrapResult(eqx.Module):
+    """Result of :func:`bootstrap_ci`: the estimate on the data (`value`), the percentile interval
+    (`low`, `high`) at `level`, and the bootstrap `samples`."""
+
+    value: Float[Array, ""]
+    low: Float[Array, ""]
+    high: Float[Array, ""]
+    samples: Float[Array, " n_resamples"]
+
+
+def _pair(x, y):
+    x, y = check_samples("x", x), check_samples("y", y)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"`x` and `y` must have the same number of samples, got {x.shape[0]} "
+                         f"and {y.shape[0]}")
+    return x, y
+
+
+def _resampled(statistic, index_sets, batch_size):
+    """`statistic(idx)` for every row of `index_sets`, `batch_size` rows per vmapped call (a
+    `lax.map` over the batches bounds the memory)."""
+    n_sets = index_sets.shape[0]
+    batch_size = min(check_positive_int("batch_size", batch_size), n_sets)
+    pad = -n_sets % batch_size
+    sets = jnp.concatenate([index_sets, index_sets[:pad]]).reshape(-1, batch_size,
+                                                                   index_sets.shape[1])
+    out = jax.lax.map(jax.vmap(statistic), sets)
+    return out.reshape(-1)[:n_sets]
+
+
+def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKeyArray,
+                     batch_size: int = 100) -> PermutationResult:
+    r"""Test independence of `x` and `y` (samples along the leading axis) with the statistic
+    `estimator(x, y)`: the null distribution is the statistic with the rows of `y` permuted
+    (`n_permutations` uniform random permutations, drawn with `key`). One jitted program; the
+    permutations run `batch_size` at a time under `vmap`."""
+    x, y = _pair(x, y)
+    n_permutations = check_positive_int("n_permutations", n_permutations)
+    return _permutation(estimator, x, y, n_permutations, key, batch_size)
+
+
+@eqx.filter_jit
+def _permutation(estimator, x, y, n_permutations, key, batch_size):
+    keys = jax.random.split(key, n_permutations)
+    perms = jax.vmap(lambda k: jax.random.permutation(k, x.shape[0]))(keys)
+    value = estimator(x, y)
+    null = _resampled(lambda idx: estimator(x, y[idx]), perms, batch_size)
+    p = (1 + jnp.sum(null >= value)) / (1 + n_permutations)
+    return PermutationResult(value=value, p_value=p.astype(null.dtype), null=null)
+
+
+def bootstrap_ci(estimator, x, y, *, n_resamples: int = 1000, key: PRNGKeyArray,
+                 level: float = 0.95, batch_size: int = 100) -> BootstrapResult:
+    """Percentile bootstrap interval of `estimator(x, y)`: the pairs (x_i, y_i) are resampled with
+    replacement `n_resamples` times (with `key`); `level` in (0, 1). One jitted program. Note that
+    resampling with replacement duplicates samples, which biases nearest-neighbour estimators
+    (duplicates sit at distance 0); prefer copula or Gaussian estimators here."""
+    x, y = _pair(x, y)
+    n_resamples = check_positive_int("n_resamples", n_resamples)
+    if not 0 < level < 1:
+        raise ValueError(f"`level` must lie in (0, 1), got {level}")
+    return _bootstrap(estimator, x, y, n_resamples, key, float(level), batch_size)
+
+
+@eqx.filter_jit
+def _bootstrap(estimator, x, y, n_resamples, key, level, batch_size):
+    idx = jax.random.randint(key, (n_resamples, x.shape[0]), 0, x.shape[0])
+    samples = _resampled(lambda i: estimator(x[i], y[i]), idx, batch_size)  # pairs kept together
+    q = jnp.quantile(samples, jnp.asarray([(1 - level) / 2, (1 + level) / 2], samples.dtype))
+    return BootstrapResult(value=estimator(x, y), low=q[0], high=q[1], samples=samples)
