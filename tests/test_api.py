@@ -29,13 +29,14 @@ SOLVERS = {
     "neurojax.ring": ("simulate", "sweep", "kernel_stats", "wave_speed"),
     "neurojax.sparse": ("fista", "ista", "lasso_lars", "omp", "learn_dictionary", "gabor_fit",
                         "pca"),
-    "neurojax.info": ("train_critic",),
+    "neurojax.info": ("train_critic", "train_dim", "permutation_test", "bootstrap_ci"),
     "neurojax.experiments": ("run_protocol", "run_paper"),
 }
 # the experiment layer's entry points return JSON-ready summaries (written to summary.json)
 JSON_SUMMARIES = {"environment", "run_demo", "info_demo", "info_experiment", "infomax_demo",
                   "ring_demo", "ring_experiment", "sparse_demo", "sparse_experiment",
-                  "tinnitus_demo", "tinnitus_experiment", "tinnitus_measures", "natural_atoms"}
+                  "tinnitus_demo", "tinnitus_experiment", "tinnitus_measures", "natural_atoms",
+                  "dim_experiment"}
 
 
 def _public(modname):

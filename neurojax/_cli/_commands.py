@@ -51,6 +51,11 @@ def run(args) -> int:
         return _summary(out, ring_experiment, progress=progress, seed=args.seed,
                         variant=args.variant, periods=args.periods, N=args.N,
                         record_every=args.record_every, replay_periods=args.replay_periods)
+    if args.command == "info" and args.dim:
+        from ..experiments import dim_experiment
+
+        return _summary(out, dim_experiment, progress=progress, seed=args.seed,
+                        features=args.features, steps=args.steps, batch_size=min(args.batch_size, 256))
     if args.command == "info":
         from ..experiments import info_experiment
 

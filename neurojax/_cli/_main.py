@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--n", type=_positive_int, default=4096, help="samples per data set")
     info.add_argument("--steps", type=_positive_int, default=2000, help="critic training steps")
     info.add_argument("--batch-size", type=_positive_int, default=256)
+    info.add_argument("--dim", action="store_true",
+                      help="instead: Deep InfoMax on the digits, linear-probe accuracy of its "
+                      "features vs raw pixels, PCA and an untrained encoder (dim_probe.png)")
+    info.add_argument("--features", type=_positive_int, default=32,
+                      help="Deep InfoMax feature count (with --dim)")
     sparse = sub.add_parser(
         "sparse", parents=[common], help="sparsity and sparse coding story (seed 002)",
         description="Kurtosis of a panning pixel's transforms, OMP on sinusoids, dictionary vs "

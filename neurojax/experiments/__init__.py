@@ -6,7 +6,11 @@ from .. import _plotting as plotting  # noqa: F401 (a module re-exported)
 from ._checkpoint import RunDirectory as RunDirectory
 from ._demo import DEMOS as DEMOS, run_demo as run_demo
 from ._env import environment as environment
-from ._info_run import info_demo as info_demo, info_experiment as info_experiment
+from ._info_run import (
+    dim_experiment as dim_experiment,
+    info_demo as info_demo,
+    info_experiment as info_experiment,
+)
 from ._infomax_run import infomax_demo as infomax_demo
 from ._paper_protocol import (
     PAPER_PENALTIES as PAPER_PENALTIES,

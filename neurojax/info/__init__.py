@@ -26,6 +26,12 @@ from ._critic import (
     SeparableCritic as SeparableCritic,
     train_critic as train_critic,
 )
+from ._dim import (
+    DIMEncoder as DIMEncoder,
+    DIMResult as DIMResult,
+    dim_objective as dim_objective,
+    train_dim as train_dim,
+)
 from ._discrete import (
     entropy as entropy,
     entropy_from_counts as entropy_from_counts,
