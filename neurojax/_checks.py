@@ -60,3 +60,13 @@ def check_samples(name: str, a):
         a = a.astype(jnp.result_type(float))
     check_finite(name, a)
     return a
+
+
+def raise_unless_converged(result, converged, what: str):
+    """`result` with its arrays guarded by :func:`equinox.error_if`: raises (also inside `jit`) with
+    `what` if any entry of `converged` is False — the `throw=True` of the package's solvers."""
+    import equinox as eqx
+
+    bad = ~jnp.all(converged)
+    return jax.tree.map(lambda a: eqx.error_if(a, bad, f"{what} did not converge")
+                        if isinstance(a, jax.Array) else a, result)

@@ -95,3 +95,16 @@ def test_duality_gap_equals_textbook_form(x64, nonneg):
     np.testing.assert_allclose(np.asarray(p), primal, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(gap), primal - dual, rtol=1e-9)
     np.testing.assert_allclose(np.asarray(res), np.sqrt((R**2).sum(1)), rtol=1e-12)
+
+
+def test_throw_raises_on_non_convergence(x64):
+    import equinox as eqx
+
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((16, 32))
+    D /= np.linalg.norm(D, axis=0)
+    X = rng.standard_normal((5, 16))
+    for solve in (ns.fista, ns.ista, ns.lasso_lars):
+        assert bool(solve(D, X, 0.1, throw=True).converged.all())
+    with pytest.raises(eqx.EquinoxRuntimeError, match="fista did not converge"):
+        ns.fista(D, X, 0.1, max_steps=2, tol=1e-14, throw=True).codes.block_until_ready()

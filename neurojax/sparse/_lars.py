@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, raise_unless_converged
 from ._homotopy import _DONE, _FULL, _RUNNING, _grow, _homotopy
 from ._lasso import LassoResult, check_problem, fista
 
@@ -17,7 +17,8 @@ _POOL = 128  # with several groups, each stops at this many running paths (see `
 
 
 def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16,
-               max_steps: int | None = None, tol: float | None = None) -> LassoResult:
+               max_steps: int | None = None, tol: float | None = None,
+               throw: bool = False) -> LassoResult:
     r"""Exact lasso codes by the batched homotopy (LARS-lasso) path (the algorithm: `_homotopy`).
 
     Same problem, arguments and result as `fista` (`D` (n_features, n_atoms), `X` (n_samples,
@@ -35,7 +36,8 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     `converged` certifies, as for `fista`, a duality gap ≤ `tol` × objective; `tol` defaults to
     1e-7 in float64 and 1e-4 in float32 (where the path's own end points have gaps up to ~1e-4
     relative on natural patches: the residual is only float32-accurate). Runs a few jitted
-    stages from Python: call it with concrete arrays, not under `jit`/`vmap`.
+    stages from Python: call it with concrete arrays, not under `jit`/`vmap`. `throw=True` raises
+    if any sample did not converge.
     """
     D, X = check_problem(D, X, alpha)
     max_active = check_positive_int("max_active", max_active)
@@ -59,8 +61,9 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
         primal = primal.at[redo].set(r.objective[:m])
         gap, res = gap.at[redo].set(r.gap[:m]), res.at[redo].set(r.residual_norm[:m])
         converged = converged.at[redo].set(r.converged[:m])
-    return LassoResult(codes=codes, num_steps=steps, objective=primal, gap=gap, residual_norm=res,
-                       converged=converged)
+    r = LassoResult(codes=codes, num_steps=steps, objective=primal, gap=gap, residual_norm=res,
+                    converged=converged)
+    return raise_unless_converged(r, converged, "lasso_lars") if throw else r
 
 
 def _paths(D, X, alpha, nonneg, k, k_max, max_steps):

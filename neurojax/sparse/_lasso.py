@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_positive_int, raise_unless_converged
 from ._compaction import bucket_sizes, chunked, first_where, padding
 
 
@@ -227,7 +227,8 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L)
 
 
 def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float = 1e-7, check_every: int = 10,
-          nonneg: bool = False, init=None, lipschitz_constant=None) -> LassoResult:
+          nonneg: bool = False, init=None, lipschitz_constant=None,
+          throw: bool = False) -> LassoResult:
     r"""FISTA (Beck & Teboulle 2009) with per-sample adaptive restart for the lasso.
 
     $a \leftarrow \mathrm{prox}_{\alpha/L}\bigl(y - \tfrac1L \nabla f(y)\bigr)$,
@@ -237,14 +238,18 @@ def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float = 1e-7, check
     once its duality gap is ≤ `tol` × its objective (checked every `check_every` iterations; so
     objective − optimum ≤ tol × objective); `init` warm-starts the codes. Non-converged samples are
     flagged in `converged` (in float32, codes themselves are accurate to ~1e-6–1e-5 relative
-    gap: use a looser `tol` there)."""
-    return _run(D, X, alpha, True, max_steps=max_steps, tol=tol, check_every=check_every,
-                nonneg=nonneg, init=init, L=lipschitz_constant)
+    gap: use a looser `tol` there). `throw=True` raises (also under `jit`) if any sample did not
+    converge."""
+    r = _run(D, X, alpha, True, max_steps=max_steps, tol=tol, check_every=check_every,
+             nonneg=nonneg, init=init, L=lipschitz_constant)
+    return raise_unless_converged(r, r.converged, "fista") if throw else r
 
 
 def ista(D, X, alpha: float, *, max_steps: int = 10000, tol: float = 1e-7, check_every: int = 10,
-         nonneg: bool = False, init=None, lipschitz_constant=None) -> LassoResult:
+         nonneg: bool = False, init=None, lipschitz_constant=None,
+         throw: bool = False) -> LassoResult:
     r"""ISTA: the proximal gradient step of `fista` without momentum (O(1/k) instead of O(1/k²);
     needs more iterations). Same arguments and result."""
-    return _run(D, X, alpha, False, max_steps=max_steps, tol=tol, check_every=check_every,
-                nonneg=nonneg, init=init, L=lipschitz_constant)
+    r = _run(D, X, alpha, False, max_steps=max_steps, tol=tol, check_every=check_every,
+             nonneg=nonneg, init=init, L=lipschitz_constant)
+    return raise_unless_converged(r, r.converged, "ista") if throw else r
