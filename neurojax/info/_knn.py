@@ -8,6 +8,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.special import digamma, gammaln
 from jaxtyping import Array, Float
 
@@ -36,13 +37,30 @@ def _brute(joint, marginals, k, chunk):
     return brute_counts(joint, marginals, k, chunk)
 
 
-def _counts(joint, marginals, k, method, chunk):
-    """`(eps, counts)` on the backend `method` resolves to (`_neighbours`)."""
-    how = resolve_method(method, joint, *marginals)
+def _counts(blocks, subsets, k, method, chunk):
+    """Neighbour counts for a KSG-type estimate of variables `blocks` (each (n, d)): the k-th
+    neighbour distance in the joint space of all blocks, and for each subset (a tuple of block
+    indices) the other points strictly closer than it there. Returns `(counts, xp)`: the counts and
+    the array module to finish the estimate with (NumPy on the host k-d tree path, so that small
+    problems pay no per-op JAX dispatch; `jax.numpy` on the brute path)."""
+    how = resolve_method(method, *blocks)
     if how == "kdtree":
-        eps, counts = kdtree_counts(joint, marginals, k)
-        return jnp.asarray(eps, joint.dtype), tuple(jnp.asarray(c) for c in counts)
-    return _brute(joint, tuple(marginals), k, chunk_rows(chunk, joint.shape[0]))
+        blocks = [np.asarray(b) for b in blocks]
+        join = lambda idx: np.concatenate([blocks[i] for i in idx], axis=1)  # noqa: E731
+        _, counts = kdtree_counts(join(range(len(blocks))), [join(s) for s in subsets], k)
+        return counts, np
+    join = lambda idx: jnp.concatenate([blocks[i] for i in idx], axis=1)  # noqa: E731
+    _, counts = _brute(join(range(len(blocks))), tuple(join(s) for s in subsets), k,
+                       chunk_rows(chunk, blocks[0].shape[0]))
+    return counts, jnp
+
+
+def _digamma(xp):
+    if xp is np:
+        from scipy.special import digamma as sp_digamma
+
+        return sp_digamma
+    return digamma
 
 
 def _pair(x, y, names=("x", "y")):
@@ -67,8 +85,10 @@ def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None) 
     x, y = _pair(x, y)
     k = _check_k(k, x.shape[0])
     n = x.shape[0]
-    _, (nx, ny) = _counts(jnp.concatenate([x, y], axis=1), (x, y), k, method, chunk)
-    return digamma(k) + digamma(n) - jnp.mean(digamma(nx + 1.0) + digamma(ny + 1.0))
+    (nx, ny), xp = _counts((x, y), ((0,), (1,)), k, method, chunk)
+    psi = _digamma(xp)
+    value = psi(k) + psi(n) - xp.mean(psi(nx + 1.0) + psi(ny + 1.0))
+    return jnp.asarray(value, x.dtype)
 
 
 def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = None) -> Float[Array, ""]:
@@ -84,10 +104,10 @@ def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = No
     x, z = _pair(x, z, ("x", "z"))
     y = y.astype(x.dtype)
     k = _check_k(k, x.shape[0])
-    xz, yz = jnp.concatenate([x, z], axis=1), jnp.concatenate([y, z], axis=1)
-    joint = jnp.concatenate([x, y, z], axis=1)
-    _, (nxz, nyz, nz) = _counts(joint, (xz, yz, z), k, method, chunk)
-    return digamma(k) - jnp.mean(digamma(nxz + 1.0) + digamma(nyz + 1.0) - digamma(nz + 1.0))
+    (nxz, nyz, nz), xp = _counts((x, y, z), ((0, 2), (1, 2), (2,)), k, method, chunk)
+    psi = _digamma(xp)
+    value = psi(k) - xp.mean(psi(nxz + 1.0) + psi(nyz + 1.0) - psi(nz + 1.0))
+    return jnp.asarray(value, x.dtype)
 
 
 @functools.partial(jax.jit, static_argnames=("k", "chunk", "metric"))
