@@ -108,3 +108,20 @@ def test_throw_raises_on_non_convergence(x64):
         assert bool(solve(D, X, 0.1, throw=True).converged.all())
     with pytest.raises(eqx.EquinoxRuntimeError, match="fista did not converge"):
         ns.fista(D, X, 0.1, max_steps=2, tol=1e-14, throw=True).codes.block_until_ready()
+
+
+def test_non_finite_codes_are_never_converged(x64):
+    import jax
+
+    rng = np.random.default_rng(1)
+    D = rng.standard_normal((8, 12))
+    D /= np.linalg.norm(D, axis=0)
+    X = rng.standard_normal((3, 8))
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan  # under jit the input check cannot run: the NaN reaches the solver
+    results = [ns.fista(D, X, 0.1, lipschitz_constant=0.0),
+               jax.jit(lambda x: ns.fista(D, x, 0.1))(X_nan)]
+    for r in results:
+        bad = ~np.all(np.isfinite(np.asarray(r.codes)), axis=1)
+        assert bad.any()  # these inputs do produce non-finite codes ...
+        assert not np.any(np.asarray(r.converged)[bad])  # ... and they are not "converged"

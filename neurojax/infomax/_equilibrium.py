@@ -164,6 +164,7 @@ def equilibrium(
     """
     h, g_root, steps, ok = root_of(model, x, method=method, rtol=rtol, atol=atol, max_steps=max_steps)
     g, _ = implicit_root(h, model.K, g_root)
+    ok = ok & jnp.all(jnp.isfinite(g_root))  # a non-finite root is never "converged"
     if throw:
         g = eqx.error_if(g, ~ok, "equilibrium: the fixed-point solve did not converge")
     return EquilibriumResult(g=g, num_steps=steps, converged=ok)

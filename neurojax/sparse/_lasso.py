@@ -209,8 +209,10 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
     A, _, _, _, active, _, num_steps, _ = jax.lax.while_loop(cond, block, init)
     A, X, active, num_steps = A[:n_real], X[:n_real], active[:n_real], num_steps[:n_real]
     primal, gap, res = _gap(D, X, A, alpha, nonneg)
+    # a NaN never counts as converged (the stop test `gap > tol * primal` is False for NaN)
+    finite = jnp.all(jnp.isfinite(A), axis=1) & jnp.isfinite(primal) & jnp.isfinite(gap)
     return LassoResult(codes=A, num_steps=num_steps, objective=primal, gap=gap, residual_norm=res,
-                       converged=~active)
+                       converged=~active & finite)
 
 
 def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L):
