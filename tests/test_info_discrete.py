@@ -79,3 +79,17 @@ def test_bad_input():
         ni.plugin_mi(jnp.array([0.0, 1.0]), jnp.array([0, 1]))
     with pytest.raises(ValueError, match="same last dimension"):
         ni.kl(jnp.array([0.5, 0.5]), jnp.array([0.2, 0.3, 0.5]))
+
+
+def test_silent_wrong_answers_are_errors():
+    """plugin_mi dropped out-of-range samples; quantize accepted 0 bins; base 1 gave inf."""
+    import neurojax.info as ni
+
+    x = np.arange(8) % 4
+    with pytest.raises(ValueError, match="n_x"):
+        ni.plugin_mi(x, x, n_x=2)
+    with pytest.raises(ValueError, match="`n_bins`"):
+        ni.quantize(np.linspace(0, 1, 10), 0)
+    with pytest.raises(ValueError, match="`base`"):
+        ni.entropy(np.array([0.5, 0.5]), base=1)
+    assert float(ni.plugin_mi(x, x, n_x=4, base=2)) == pytest.approx(2.0)

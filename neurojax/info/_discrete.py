@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_choice, is_concrete
+from .._checks import check_choice, check_positive_int, is_concrete
 
 
 def _xlogy(x, y):
@@ -36,7 +36,11 @@ def check_probabilities(name: str, p, axes) -> None:
 
 
 def _in_base(h, base):
-    return h if base is None else h / jnp.log(base)
+    if base is None:
+        return h
+    if is_concrete(base) and not (float(base) > 0 and float(base) != 1 and np.isfinite(float(base))):
+        raise ValueError(f"`base` must be finite, > 0 and != 1, got {base}")
+    return h / jnp.log(base)
 
 
 def entropy(p: Float[Array, "... k"], *, base: float | None = None) -> Float[Array, "..."]:
@@ -105,8 +109,12 @@ def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = Non
         raise TypeError("`x` and `y` must be integer arrays (discretise continuous data first)")
     if is_concrete(x) and is_concrete(y) and x.size and (int(x.min()) < 0 or int(y.min()) < 0):
         raise ValueError("`x` and `y` must be non-negative integers")
-    n_x = int(x.max()) + 1 if n_x is None else n_x
-    n_y = int(y.max()) + 1 if n_y is None else n_y
+    n_x = int(x.max()) + 1 if n_x is None else check_positive_int("n_x", n_x)
+    n_y = int(y.max()) + 1 if n_y is None else check_positive_int("n_y", n_y)
+    if is_concrete(x) and is_concrete(y) and x.size and (int(x.max()) >= n_x or int(y.max()) >= n_y):
+        # the histogram would drop those samples silently
+        raise ValueError(f"`x` and `y` must lie in [0, n_x = {n_x}) and [0, n_y = {n_y}), got "
+                         f"maxima {int(x.max())} and {int(y.max())}")
     c = joint_histogram(x, y, n_x, n_y)
     h = lambda counts: entropy_from_counts(counts, correction=correction)  # noqa: E731
     return _in_base(h(c.sum(1)) + h(c.sum(0)) - h(c.ravel()), base)
@@ -116,6 +124,9 @@ def quantize(x: Float[Array, " n"], n_bins: int) -> Int[Array, " n"]:
     """Equal-frequency binning (by rank) into `n_bins` integer labels, for plug-in estimates of
     continuous data."""
     x = jnp.asarray(x)
+    n_bins = check_positive_int("n_bins", n_bins)
+    if x.ndim != 1:
+        raise ValueError(f"`x` must be 1-D, got shape {x.shape}")
     ranks = jnp.argsort(jnp.argsort(x))
     return (ranks * n_bins // x.shape[0]).astype(jnp.int32)
 
