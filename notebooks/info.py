@@ -90,3 +90,39 @@ xs = 0.7 * jax.random.normal(jax.random.key(1), (10_000, 2))
 g = jax.vmap(lambda xi: nim.equilibrium(model, xi).g)(xs)
 print("h(Y) - h(X) =", float(ni.kl_entropy(g) - ni.gaussian_entropy(0.49 * jnp.eye(2))))
 print("E[J(X)]     =", float(jnp.mean(jax.vmap(lambda xi: nim.objective(model, xi))(xs))))
+
+# %% [markdown]
+# ## Conditional MI, Gaussian copula, transfer entropy, permutation tests
+# `ksg_cmi` conditions KSG on a third variable; `gcmi` is the Gaussian-copula estimator of frites;
+# `transfer_entropy` is a CMI of embedded series; `permutation_test` runs all permutations as one
+# vmapped program.
+
+# %%
+rng = np.random.default_rng(0)
+T = 3000
+src, tgt = np.zeros(T), np.zeros(T)
+noise = rng.standard_normal((2, T))
+for t in range(1, T):  # x drives y with a lag of one step
+    src[t] = 0.6 * src[t - 1] + noise[0, t]
+    tgt[t] = 0.5 * tgt[t - 1] + 0.4 * src[t - 1] + noise[1, t]
+print("TE x->y", float(ni.transfer_entropy(src, tgt)), " y->x", float(ni.transfer_entropy(tgt, src)))
+u = rng.standard_normal((500, 1))
+v = np.tanh(2 * u) + 0.5 * rng.standard_normal((500, 1))
+test = ni.permutation_test(ni.gcmi, u, v, n_permutations=999, key=jax.random.key(0))
+print("GCMI", float(test.value), "nats, permutation p =", float(test.p_value))
+
+# %% [markdown]
+# ## Deep InfoMax on the digits
+# An encoder learned by maximising the Jensen–Shannon bound between its global features and its
+# local feature map; a linear probe compares its features with raw pixels, PCA and the untrained
+# encoder (`neurojax info --dim` runs the longer version and writes `dim_probe.png`). On these
+# 8×8 digits raw pixels are already linearly separable to ~97 %, and with 2,000 steps the learned
+# features stay below PCA's (results/dim).
+
+# %%
+from pathlib import Path
+
+from neurojax.experiments import dim_experiment
+
+res = dim_experiment(Path("."), steps=300, progress=False)
+print(res["probe_accuracy"])
