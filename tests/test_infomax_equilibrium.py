@@ -123,3 +123,14 @@ def test_float32_model_with_x64_enabled(x64):
     m = nim.RecurrentInfoMax(m.W, 0.01 * jnp.ones((16, 16), jnp.float32))
     res = nim.equilibrium(m, jnp.linspace(0, 0.5, 8, dtype=jnp.float32))
     assert res.g.dtype == jnp.float32 and bool(res.converged)
+
+
+def test_bad_solver_settings_name_the_argument():
+    m = nim.RecurrentInfoMax.tonotopic(4, 6)
+    x = jnp.ones(4)
+    for kw, name in (({"rtol": -1.0}, "rtol"), ({"atol": float("nan")}, "atol"),
+                     ({"max_steps": 0}, "max_steps")):
+        with pytest.raises(ValueError, match=f"`{name}`"):
+            nim.equilibrium(m, x, **kw)
+    with pytest.raises(TypeError, match="`max_steps`"):
+        nim.equilibrium(m, x, max_steps=2.5)

@@ -10,7 +10,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
-from .._checks import check_choice
+from .._checks import check_choice, check_positive_int, is_concrete
 from .._numerics import sigmoid, sigmoid_derivatives
 
 Method = Literal["auto", "newton", "picard"]
@@ -174,8 +174,18 @@ def root_of(model, x, *, method: Method = "auto", rtol=None, atol=None, max_step
     """`(h, g_root, num_steps, converged)` for one input: the solver settings shared by
     :func:`equilibrium`, :func:`batch_roots` and the objective (unknown settings raise TypeError)."""
     check_choice("method", method, METHODS)
+    check_settings(rtol, atol, max_steps)
     h = model.W @ model.augment(jnp.asarray(x))
     return (h, *solve_root(h, model.K, method, rtol, atol, max_steps))
+
+
+def check_settings(rtol, atol, max_steps) -> None:
+    """Tolerances None or finite and >= 0 (a negative one made every step "converged"), and a
+    step cap >= 1; ValueError/TypeError naming the argument."""
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol is not None and is_concrete(tol) and not (np.isfinite(tol) and tol >= 0):
+            raise ValueError(f"`{name}` must be None or a finite number >= 0, got {tol}")
+    check_positive_int("max_steps", max_steps)
 
 
 def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
