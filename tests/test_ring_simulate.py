@@ -165,3 +165,15 @@ def test_circulant_state_carries_spectra_and_follows_replaced_weights(x64):
     rs = nr.simulate(cfg, steps=200, state=s).rates
     assert max_rel(ra, rb) <= 1e-10 and max_rel(a.w, b.w) <= 1e-10
     assert max_rel(ra, rs) > 1e-3
+
+
+def test_state_is_checked_against_the_config():
+    short = nr.RingConfig(N=20, tau_d=3e-3)  # delay 15 steps
+    long = nr.RingConfig(N=20, tau_d=30e-3)  # delay 150 steps
+    s = nr.simulate(short, jnp.zeros(20), steps=3).state
+    with pytest.raises(ValueError, match="delay buffer"):
+        nr.simulate(long, steps=3, state=s)
+    with pytest.raises(ValueError, match="delay buffer"):
+        nr.simulate(nr.RingConfig(N=30, tau_d=3e-3), steps=3, state=s)
+    with pytest.raises(ValueError, match="variant='full'"):
+        nr.simulate(short, steps=3, state=s, variant="full")

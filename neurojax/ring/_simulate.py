@@ -88,6 +88,23 @@ def _dw(w, dx, r_del, p, variant):
     return (-p.lam * w + r_del[0] * (dx / p.dt)) * p.dt * p.beta
 
 
+def check_state(state, config: RingConfig, variant: str) -> None:
+    """ValueError unless `state` fits `config` and `variant`: a delay buffer of N columns and at
+    least delay + 1 rows (a shorter one ran a longer delay modulo the buffer, silently), and
+    weights of the variant's shape."""
+    if not isinstance(state, RingState):
+        raise TypeError(f"`state` must be a RingState, got {type(state).__name__}")
+    d, n = state.buffer.shape
+    if n != config.N or d < config.delay_steps + 1:
+        raise ValueError(f"`state` has a delay buffer of shape {(d, n)}; this config needs "
+                         f"({config.delay_steps + 1} or more, {config.N}) (N = {config.N}, "
+                         f"delay {config.delay_steps} steps)")
+    want = (config.N, config.N) if variant == "full" else (config.N,)
+    if state.w.shape != want:
+        raise ValueError(f"`state` has weights of shape {state.w.shape}; variant={variant!r} "
+                         f"needs {want}")
+
+
 def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
                   buffer_len: int | None = None) -> RingState:
     """Rates 0, weights `w0` ((N, N) for `full`, (N,) otherwise), at step 1 (step 0 is the zero
@@ -351,6 +368,8 @@ def simulate(
         state = initial_state(config, w0, variant=variant)
     elif w0 is not None:
         raise ValueError("give `w0` or `state`, not both")
+    else:
+        check_state(state, config, variant)
     block = resolve_block(block, config, variant)
     p = RingParams.from_config(config, state.buffer.dtype)
     add = lambda x: x[None]  # noqa: E731
