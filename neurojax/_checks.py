@@ -1,5 +1,6 @@
 """Shared argument validation: errors that name the argument and say what was expected."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -62,11 +63,21 @@ def check_samples(name: str, a):
     return a
 
 
+def check_paired(names: tuple[str, ...], *arrays) -> tuple:
+    """Paired samples: each array through :func:`check_samples` (named by `names`), the same
+    number of samples in all (ValueError naming the two that differ), cast to one dtype."""
+    arrays = [check_samples(name, a) for name, a in zip(names, arrays, strict=True)]
+    for name, a in zip(names[1:], arrays[1:]):
+        if a.shape[0] != arrays[0].shape[0]:
+            raise ValueError(f"`{names[0]}` and `{name}` must have the same number of samples, "
+                             f"got {arrays[0].shape[0]} and {a.shape[0]}")
+    dtype = jnp.result_type(*arrays)
+    return tuple(a.astype(dtype) for a in arrays)
+
+
 def raise_unless_converged(result, converged, what: str):
     """`result` with its arrays guarded by :func:`equinox.error_if`: raises (also inside `jit`) with
     `what` if any entry of `converged` is False — the `throw=True` of the package's solvers."""
-    import equinox as eqx
-
     bad = ~jnp.all(converged)
     return jax.tree.map(lambda a: eqx.error_if(a, bad, f"{what} did not converge")
                         if isinstance(a, jax.Array) else a, result)

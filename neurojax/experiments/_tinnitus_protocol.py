@@ -154,10 +154,6 @@ class _Checkpoints:
             arrays |= {f"p{phase}_{i}": np.asarray(v) for i, v in enumerate(jax.tree.leaves(m))}
         self.run.save(arrays, meta)
 
-    def load(self):
-        """`(arrays, meta)` of the newest checkpoint (ValueError naming a file it cannot read)."""
-        return self.run.load()
-
     @staticmethod
     def restore(arrays, like_state, like_snapshots):
         """`((models, states), snapshots)` from checkpoint arrays, shaped like the given PyTrees
@@ -209,7 +205,7 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
     states = nim.stack(config.optimizer(1).init(eqx.filter(model, eqx.is_array)), 1)
     snapshots = {0: model}
     if resume:
-        arrays, meta = ckpt.load()
+        arrays, meta = ckpt.run.load()  # ValueError naming a file it cannot read
         # the phase whose models/states were saved: at step 0 of a phase, the previous one's
         phase_saved = meta["phase"] if meta["step"] > 0 else meta["phase"] - 1
         n = P if phase_saved == 3 else 1

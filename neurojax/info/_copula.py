@@ -23,7 +23,7 @@ from jax.scipy.special import digamma, ndtri
 from jaxtyping import Array, Float
 
 from .. import _linalg
-from .._checks import check_positive_int, check_samples, is_concrete
+from .._checks import check_paired, check_positive_int, check_samples, is_concrete
 
 
 def copnorm(x) -> Float[Array, "n *d"]:
@@ -74,15 +74,6 @@ def gaussian_block_entropies(z, blocks, biascorrect, n):
     return out
 
 
-def _pair(x, y, names=("x", "y")):
-    x, y = check_samples(names[0], x), check_samples(names[1], y)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same number of samples, "
-                         f"got {x.shape[0]} and {y.shape[0]}")
-    dtype = jnp.result_type(x, y)
-    return x.astype(dtype), y.astype(dtype)
-
-
 def _enough(n, d, what="samples"):
     if n < d + 2:
         raise ValueError(f"need at least {d + 2} {what} for {d} Gaussian dimensions, got {n}")
@@ -91,7 +82,7 @@ def _enough(n, d, what="samples"):
 def gaussian_mi_samples(x, y, *, biascorrect: bool = True, base: float = np.e) -> Float[Array, ""]:
     r"""MI of Gaussian samples (no copula): $\tfrac12\log\frac{\det\Sigma_x\det\Sigma_y}
     {\det\Sigma_{xy}}$ from the sample covariances, bias-corrected (frites' `mi_1d_gg`)."""
-    x, y = _pair(x, y)
+    x, y = check_paired(("x", "y"), x, y)
     _enough(x.shape[0], x.shape[1] + y.shape[1])
     return _mi_gg(x, y, biascorrect, False) / _log_scale(base)
 
@@ -108,7 +99,7 @@ def _mi_gg(x, y, biascorrect, demeaned):
 def gcmi(x, y, *, biascorrect: bool = True, base: float = np.e) -> Float[Array, ""]:
     r"""Gaussian-copula MI between continuous `x` (n,) / (n, d_x) and `y` (n,) / (n, d_y): the
     Gaussian MI of :func:`copnorm`-ed variables (frites' `gcmi_1d_cc`; bits with `base=2`)."""
-    x, y = _pair(x, y)
+    x, y = check_paired(("x", "y"), x, y)
     _enough(x.shape[0], x.shape[1] + y.shape[1])
     return _gcmi_cc(x, y, biascorrect) / _log_scale(base)
 
@@ -122,18 +113,23 @@ def gccmi(x, y, z, *, biascorrect: bool = True, base: float = np.e) -> Float[Arr
     r"""Gaussian-copula conditional MI $I(X;Y\mid Z)$ of continuous variables:
     $h(x,z) + h(y,z) - h(x,y,z) - h(z)$ of the copula-normalised Gaussians (frites'
     `gccmi_1d_ccc`)."""
-    x, y = _pair(x, y)
-    x, z = _pair(x, z, ("x", "z"))
-    y = y.astype(x.dtype)
-    dx, dy, dz = x.shape[1], y.shape[1], z.shape[1]
-    _enough(x.shape[0], dx + dy + dz)
+    x, y, z = check_paired(("x", "y", "z"), x, y, z)
+    _enough(x.shape[0], x.shape[1] + y.shape[1] + z.shape[1])
     return _gccmi_ccc(x, y, z, biascorrect) / _log_scale(base)
 
 
 @functools.partial(jax.jit, static_argnames="biascorrect")
 def _gccmi_ccc(x, y, z, biascorrect):
+    return gaussian_cmi(copnorm(x), copnorm(y), copnorm(z), biascorrect, demeaned=True)
+
+
+def gaussian_cmi(x, y, z, biascorrect: bool, demeaned: bool = False):
+    r"""$I(X;Y\mid Z) = h(x,z) + h(y,z) - h(x,y,z) - h(z)$ of Gaussians from the sample covariance
+    of (n, d) blocks (frites' `cmi_1d_ggg`), in nats; shared by :func:`gccmi` and the Gaussian
+    transfer entropy."""
     dx, dy, dz = x.shape[1], y.shape[1], z.shape[1]
-    w = jnp.concatenate([copnorm(x), copnorm(y), copnorm(z)], axis=1)
+    w = jnp.concatenate([x, y, z], axis=1)
+    w = w if demeaned else w - jnp.mean(w, axis=0)
     X, Y, Z = list(range(dx)), list(range(dx, dx + dy)), list(range(dx + dy, dx + dy + dz))
     hz, hxz, hyz, hxyz = gaussian_block_entropies(w, [Z, X + Z, Y + Z, X + Y + Z], biascorrect,
                                                   x.shape[0])

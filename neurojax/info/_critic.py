@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_choice, check_positive_int, check_samples
+from .._checks import check_choice, check_paired, check_positive_int
 from ._bounds import BOUNDS, mi_estimate
 
 
@@ -87,10 +87,7 @@ def train_critic(x, y, *, key: PRNGKeyArray, bound: str = "infonce", steps: int 
     NWJ bound of the shifted critic). Pure and jitted: vmap it over keys or data sets for sweeps.
     InfoNCE estimates are capped at log(batch_size)."""
     check_choice("bound", bound, set(BOUNDS))
-    x, y = check_samples("x", x), check_samples("y", y)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"`x` and `y` must have the same number of samples, got {x.shape[0]} "
-                         f"and {y.shape[0]}")
+    x, y = check_paired(("x", "y"), x, y)
     steps = check_positive_int("steps", steps)
     batch_size = check_positive_int("batch_size", batch_size)
     if not 2 <= batch_size <= x.shape[0]:

@@ -12,7 +12,7 @@ import numpy as np
 from jax.scipy.special import digamma, gammaln
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_positive_int, check_samples
+from .._checks import check_choice, check_paired, check_positive_int, check_samples
 from ._neighbours import (
     brute_counts,
     cheb,
@@ -63,15 +63,6 @@ def _digamma(xp):
     return digamma
 
 
-def _pair(x, y, names=("x", "y")):
-    x, y = check_samples(names[0], x), check_samples(names[1], y)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same number of samples, "
-                         f"got {x.shape[0]} and {y.shape[0]}")
-    dtype = jnp.result_type(x, y)
-    return x.astype(dtype), y.astype(dtype)
-
-
 def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None) -> Float[Array, ""]:
     r"""KSG estimator 1 of $I(X;Y)$ in nats (Kraskov, Stögbauer & Grassberger 2004, eq. 8):
 
@@ -82,7 +73,7 @@ def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None) 
     `"auto"` (a k-d tree on a CPU for concrete inputs, brute-force JAX tiles otherwise: under
     jit/vmap and on accelerators), `"brute"` or `"kdtree"` (see `neurojax/info/_neighbours.py`);
     both give the same value."""
-    x, y = _pair(x, y)
+    x, y = check_paired(("x", "y"), x, y)
     k = _check_k(k, x.shape[0])
     n = x.shape[0]
     (nx, ny), xp = _counts((x, y), ((0,), (1,)), k, method, chunk)
@@ -100,9 +91,7 @@ def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = No
     $n_{xz}(i)$, $n_{yz}(i)$, $n_z(i)$ the other points strictly closer than $\epsilon_i$ in those
     subspaces (NPEET's `cmi`, without its added noise). Shapes (n,) or (n, d) each; `method` as
     :func:`ksg_mi`."""
-    x, y = _pair(x, y)
-    x, z = _pair(x, z, ("x", "z"))
-    y = y.astype(x.dtype)
+    x, y, z = check_paired(("x", "y", "z"), x, y, z)
     k = _check_k(k, x.shape[0])
     (nxz, nyz, nz), xp = _counts((x, y, z), ((0, 2), (1, 2), (2,)), k, method, chunk)
     psi = _digamma(xp)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_positive_int, check_samples
+from .._checks import check_paired, check_positive_int
 
 
 class PermutationResult(eqx.Module):
@@ -35,14 +35,6 @@ class BootstrapResult(eqx.Module):
     samples: Float[Array, " n_resamples"]
 
 
-def _pair(x, y):
-    x, y = check_samples("x", x), check_samples("y", y)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"`x` and `y` must have the same number of samples, got {x.shape[0]} "
-                         f"and {y.shape[0]}")
-    return x, y
-
-
 def _resampled(statistic, index_sets, batch_size):
     """`statistic(idx)` for every row of `index_sets`, `batch_size` rows per vmapped call (a
     `lax.map` over the batches bounds the memory)."""
@@ -61,7 +53,7 @@ def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKe
     `estimator(x, y)`: the null distribution is the statistic with the rows of `y` permuted
     (`n_permutations` uniform random permutations, drawn with `key`). One jitted program; the
     permutations run `batch_size` at a time under `vmap`."""
-    x, y = _pair(x, y)
+    x, y = check_paired(("x", "y"), x, y)
     n_permutations = check_positive_int("n_permutations", n_permutations)
     return _permutation(estimator, x, y, n_permutations, key, batch_size)
 
@@ -82,7 +74,7 @@ def bootstrap_ci(estimator, x, y, *, n_resamples: int = 1000, key: PRNGKeyArray,
     replacement `n_resamples` times (with `key`); `level` in (0, 1). One jitted program. Note that
     resampling with replacement duplicates samples, which biases nearest-neighbour estimators
     (duplicates sit at distance 0); prefer copula or Gaussian estimators here."""
-    x, y = _pair(x, y)
+    x, y = check_paired(("x", "y"), x, y)
     n_resamples = check_positive_int("n_resamples", n_resamples)
     if not 0 < level < 1:
         raise ValueError(f"`level` must lie in (0, 1), got {level}")

@@ -13,7 +13,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import check_choice, check_finite, check_positive_int
-from ._copula import gaussian_block_entropies, gccmi
+from ._copula import gaussian_cmi, gccmi
 from ._knn import ksg_cmi
 
 ESTIMATORS = ("ksg", "gcmi", "gaussian")
@@ -28,15 +28,6 @@ def embed(source, target, lag: int, history: int):
     src = jnp.stack([source[t - lag - j] for j in range(history)], axis=1)
     past = jnp.stack([target[t - 1 - j] for j in range(history)], axis=1)
     return target[t][:, None], src, past
-
-
-def _gaussian_cmi(x, y, z):
-    w = jnp.concatenate([x, y, z], axis=1)
-    w = w - jnp.mean(w, axis=0)
-    dx, dy, dz = x.shape[1], y.shape[1], z.shape[1]
-    X, Y, Z = list(range(dx)), list(range(dx, dx + dy)), list(range(dx + dy, dx + dy + dz))
-    hz, hxz, hyz, hxyz = gaussian_block_entropies(w, [Z, X + Z, Y + Z, X + Y + Z], False, w.shape[0])
-    return hxz + hyz - hxyz - hz
 
 
 def transfer_entropy(source, target, *, lag: int = 1, history: int = 1, estimator: str = "ksg",
@@ -72,7 +63,7 @@ def transfer_entropy(source, target, *, lag: int = 1, history: int = 1, estimato
             return ksg_cmi(fut, src, past, k, method=method)
         if estimator == "gcmi":
             return gccmi(fut, src, past)
-        return _gaussian_cmi(fut, src, past)
+        return gaussian_cmi(fut, src, past, biascorrect=False)
 
     if estimator == "ksg" and method != "brute":
         out = jnp.asarray([[pair(a, b) for b in t] for a in s])
