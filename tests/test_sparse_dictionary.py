@@ -30,16 +30,16 @@ def test_batch_dictionary_learning_reaches_sklearn_objective(x64):
     assert np.all(np.diff(np.asarray(res.objective)) <= 1e-6 * obj_sk)  # monotone (up to FISTA tol)
 
 
-def test_minibatch_and_estimator(x64):
+def test_minibatch_estimator(x64):
     X = _digits(400)
-    est = ns.SparseDictionary(16, alpha=0.5, method="minibatch", steps=30, batch_size=64,
-                              init="pca").fit(X)
-    assert est.components_.shape == (16, 64)
+    est = ns.MiniBatchDictionaryLearning(16, alpha=0.5, max_iter=5, batch_size=64, init="pca",
+                                         transform_algorithm="fista", random_state=0).fit(X)
+    assert est.components_.shape == (16, 64) and est.n_steps_ == 5 * (400 // 64)
     codes = est.transform(X[:10])
     assert codes.shape == (10, 16) and np.mean(codes == 0) > 0.3
-    assert np.all(np.isfinite(np.asarray(est.objective_)))
+    assert np.all(np.isfinite(est.objective_))
     # the homotopy gives the same codes (FISTA stops at a 1e-7 relative duality gap)
-    est.transform_algorithm = "lasso_lars"
+    est.set_params(transform_algorithm="lasso_lars")
     np.testing.assert_allclose(est.transform(X[:10]), codes, atol=1e-3)
 
 
@@ -60,7 +60,3 @@ def test_bad_input():
         ns.learn_dictionary(X, 4, -0.1, key=jax.random.key(0))
     with pytest.raises(ValueError, match="`X`"):
         ns.learn_dictionary(np.full((5, 3), np.nan), 4, 0.1, key=jax.random.key(0))
-    with pytest.raises(ValueError, match="fit"):
-        ns.SparseDictionary(4).transform(X)
-    with pytest.raises(ValueError, match="`transform_algorithm`"):
-        ns.SparseDictionary(4, transform_algorithm="omp")

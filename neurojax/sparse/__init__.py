@@ -1,5 +1,6 @@
 """Sparsity and sparse coding (seed 002): measures, lasso inference (ISTA/FISTA), OMP,
-dictionary learning, natural-image tools and Gabor fits."""
+dictionary learning (functions and scikit-learn estimators), natural-image tools and Gabor
+fits."""
 
 from ._data import (
     digits_video as digits_video,
@@ -9,9 +10,14 @@ from ._data import (
 )
 from ._dictionary import (
     DictionaryResult as DictionaryResult,
-    SparseDictionary as SparseDictionary,
     learn_dictionary as learn_dictionary,
     update_dictionary as update_dictionary,
+)
+from ._encode import SparseCode as SparseCode, sparse_encode as sparse_encode
+from ._estimators import (
+    DictionaryLearning as DictionaryLearning,
+    MiniBatchDictionaryLearning as MiniBatchDictionaryLearning,
+    SparseCoder as SparseCoder,
 )
 from ._gabor import GaborFit as GaborFit, gabor as gabor, gabor_fit as gabor_fit
 from ._images import (
@@ -23,6 +29,7 @@ from ._images import (
 from ._lars import lasso_lars as lasso_lars
 from ._lasso import (
     LassoResult as LassoResult,
+    default_tol as default_tol,
     fista as fista,
     ista as ista,
     lasso_objective as lasso_objective,

@@ -13,9 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_choice, check_finite, check_positive_int
-from ._lars import lasso_lars
-from ._lasso import _solve, fista, lasso_objective, lipschitz
+from .._checks import check_choice, check_finite, check_positive_int, check_shape
+from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
 
@@ -42,7 +41,9 @@ def update_dictionary(D, A_stats, B_stats):
 
 
 def _init(X, n_atoms, init, key):
-    if init == "random":
+    if not isinstance(init, str):  # an initial dictionary
+        D = jnp.asarray(init, X.dtype)
+    elif init == "random":
         D = jax.random.normal(key, (X.shape[1], n_atoms), X.dtype)
     elif init == "data":
         idx = jax.random.choice(key, X.shape[0], (n_atoms,), replace=X.shape[0] < n_atoms)
@@ -68,8 +69,8 @@ def _batches(key, n, batch_size, rounds):
     return perms[which[:, None], cols]
 
 
-@functools.partial(jax.jit, static_argnames=("batch", "code_max_steps"))
-def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol):
+@functools.partial(jax.jit, static_argnames=("batch", "code_max_steps", "nonneg"))
+def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol, nonneg=False):
     """Rounds `its` of dictionary learning as one `lax.scan` (see `learn_dictionary`); `idx`
     (rounds, batch_size) are the minibatch rows (unused for `batch`)."""
     batch_size = idx.shape[1]
@@ -78,7 +79,7 @@ def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol):
     factored = 2 * X.shape[1] < carry[0].shape[1]
 
     def code(D, Xb, A0):
-        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, False, max_steps, check_every,
+        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, nonneg, max_steps, check_every,
                       factored).codes
 
     def body(c, it_idx):
@@ -104,8 +105,8 @@ def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol):
 
 def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method: str = "batch",
                      steps: int = 100, batch_size: int = 256, init: str = "data",
-                     code_max_steps: int = 200, tol: float = 1e-6, progress=None,
-                     return_codes: bool = True) -> DictionaryResult:
+                     code_max_steps: int = 200, tol: float | None = None, progress=None,
+                     return_codes: bool = True, nonneg: bool = False) -> DictionaryResult:
     r"""Learn `n_atoms` unit-ball atoms for data `X` (n_samples, n_features).
 
     `method='batch'`: each of `steps` rounds computes all codes with FISTA (warm-started) and
@@ -116,9 +117,13 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     of all samples, and the full-data objective after every round (batch) or every round on its batch (minibatch).
     `progress`, if given, is called on the host between rounds as
     `progress(dict(step=, total=, objective=))` (`step`: rounds done). `code_max_steps` caps the
-    FISTA iterations of each round's coding; `tol` is FISTA's relative duality-gap tolerance for the codes of each round. With
+    FISTA iterations of each round's coding; `tol` is FISTA's relative duality-gap tolerance
+    for the codes of each round (default 1e-6 in float64, 1e-5 in float32: see `default_tol`). With
     `method='minibatch'` and `return_codes=False` the final coding of all samples is skipped
-    (`codes` is None), as scikit-learn's `fit` does."""
+    (`codes` is None), as scikit-learn's `fit` does. `init` is "data" (atoms drawn from the rows
+    of `X`), "random" (Gaussian atoms), "pca" (leading principal axes, then random atoms) or an
+    initial dictionary (n_features, n_atoms); initial atoms are normalised. `nonneg=True` learns
+    with non-negative codes ($a \ge 0$)."""
     X = jnp.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"`X` must be (n_samples, n_features), got shape {X.shape}")
@@ -126,10 +131,15 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     n_atoms = check_positive_int("n_atoms", n_atoms)
     steps = check_positive_int("steps", steps)
     check_choice("method", method, {"batch", "minibatch"})
-    check_choice("init", init, {"data", "random", "pca"})
+    if isinstance(init, str):
+        check_choice("init", init, {"data", "random", "pca"})
+    else:
+        check_shape("init", init, (X.shape[1], n_atoms))
+        check_finite("init", init)
     if not float(alpha) >= 0:
         raise ValueError(f"`alpha` must be >= 0, got {alpha}")
     X = X.astype(jnp.result_type(X, float))
+    tol = check_tol(tol, X.dtype, float64=1e-6)
     k_init, k_batches = jax.random.split(key)
     D = _init(X, n_atoms, init, k_init)
     n = X.shape[0]
@@ -144,40 +154,14 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         idx = (jnp.zeros((m, 1), jnp.int32) if method == "batch"
                else _batches(k_batches, n, batch_size, its))
         carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), jnp.asarray(its), idx,
-                             method == "batch", code_max_steps, jnp.asarray(tol, X.dtype))
+                             method == "batch", code_max_steps, jnp.asarray(tol, X.dtype),
+                             bool(nonneg))
         history.extend(np.asarray(obj).tolist())
         done += m
         if progress is not None:
             progress({"step": done, "total": steps, "objective": history[-1]})
     D, A = carry[0], carry[1]
     if method == "minibatch":
-        A = fista(D, X, alpha, max_steps=code_max_steps, tol=tol).codes if return_codes else None
+        A = (fista(D, X, alpha, max_steps=code_max_steps, tol=tol, nonneg=nonneg).codes
+             if return_codes else None)
     return DictionaryResult(dictionary=D, codes=A, objective=jnp.asarray(np.array(history)))
-
-
-class SparseDictionary:
-    """A thin scikit-learn-style wrapper: `fit(X)`, `transform(X)` (lasso codes by `fista` or, with
-    `transform_algorithm="lasso_lars"`, by the exact homotopy), `components_` (n_atoms,
-    n_features, sklearn's layout), `objective_`."""
-
-    def __init__(self, n_atoms: int, alpha: float = 1.0, *, method: str = "batch",
-                 steps: int = 100, batch_size: int = 256, init: str = "data", random_state: int = 0,
-                 transform_algorithm: str = "fista"):
-        check_choice("transform_algorithm", transform_algorithm, ("fista", "lasso_lars"))
-        self.n_atoms, self.alpha, self.method = n_atoms, alpha, method
-        self.steps, self.batch_size, self.init, self.random_state = steps, batch_size, init, random_state
-        self.transform_algorithm = transform_algorithm
-
-    def fit(self, X, y=None):
-        res = learn_dictionary(X, self.n_atoms, self.alpha, key=jax.random.key(self.random_state),
-                               method=self.method, steps=self.steps,
-                               batch_size=self.batch_size, init=self.init)
-        self.dictionary_, self.codes_, self.objective_ = res.dictionary, res.codes, res.objective
-        self.components_ = np.asarray(res.dictionary.T)
-        return self
-
-    def transform(self, X):
-        if not hasattr(self, "dictionary_"):
-            raise ValueError("call `fit` before `transform`")
-        solve = lasso_lars if self.transform_algorithm == "lasso_lars" else fista
-        return np.asarray(solve(self.dictionary_, X, self.alpha).codes)

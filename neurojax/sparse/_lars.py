@@ -10,7 +10,7 @@ import numpy as np
 
 from .._checks import check_positive_int, raise_unless_converged
 from ._homotopy import _DONE, _FULL, _RUNNING, _grow, _homotopy
-from ._lasso import LassoResult, check_problem, fista
+from ._lasso import LassoResult, check_problem, check_tol, fista
 
 _CPU_ROWS = 2048  # rows per compiled call on a CPU (see `lasso_lars`)
 _POOL = 128  # with several groups, each stops at this many running paths (see `_paths`)
@@ -44,9 +44,7 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     f, p = D.shape
     max_steps = 4 * p if max_steps is None else check_positive_int("max_steps", max_steps)
     eps = jnp.finfo(X.dtype).eps
-    tol = (1e-7 if eps < 1e-10 else 1e-4) if tol is None else tol
-    if not tol >= 0:
-        raise ValueError(f"`tol` must be >= 0, got {tol}")
+    tol = check_tol(tol, X.dtype, float32=1e-4)
     alpha = jnp.asarray(alpha, X.dtype)
     k = min(max_active, f, p)
     codes, steps, status, primal, gap, res = _paths(D, X, alpha, bool(nonneg), k, min(f, p),
