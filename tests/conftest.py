@@ -60,9 +60,15 @@ def max_rel(a, b) -> float:
 
 
 def seed_reference(name: str):
-    """Import `shared/reference/<name>.py` (the seeds' NumPy code), or skip the test if it is absent."""
+    """Import `shared/reference/<name>.py` (the seeds' NumPy code), or skip the test if it is
+    absent — a failure instead with `NEUROJAX_REQUIRE_REFERENCE=1` (set by CI) or while recording
+    fixtures (`tests/reference.py`)."""
     if not (REFERENCE_DIR / f"{name}.py").exists():
-        pytest.skip(f"seed reference code not found at {REFERENCE_DIR} (needs ../shared beside the checkout)")
+        why = f"seed reference code not found at {REFERENCE_DIR} (needs ../shared beside the checkout)"
+        if os.environ.get("NEUROJAX_REQUIRE_REFERENCE") == "1" or \
+                os.environ.get("NEUROJAX_RECORD_REFERENCE") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
     if str(REFERENCE_DIR) not in sys.path:
         sys.path.insert(0, str(REFERENCE_DIR))
     return importlib.import_module(name)

@@ -2,15 +2,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import seed_reference
+from reference import reference
 
 import neurojax.infomax as nim
 
 
 def test_attenuation_matches_seed(x64):
-    S = seed_reference("infomax_seed")
-    x = np.ones((32, 3))
-    _, ref = S.attenuate_inputs(x, beta=10.0, f_0=16, minval=0.2)
+    ref = reference("attenuation_32", lambda s: {"profile": s.infomax_seed.attenuate_inputs(
+        np.ones((32, 3)), beta=10.0, f_0=16, minval=0.2)[1]})["profile"]
     np.testing.assert_allclose(nim.attenuation(32, f0=16, beta=10.0, minval=0.2), ref, rtol=1e-14)
     low = nim.attenuation(32, f0=16, beta=10.0, minval=0.2, low=True)
     assert low[0] < 0.25 and low[-1] > 0.99
@@ -18,9 +17,11 @@ def test_attenuation_matches_seed(x64):
 
 
 def test_tones_distribution_matches_seed(x64):
-    S = seed_reference("infomax_seed")
-    S.reseed(0)
-    ref = S.generate_input(32, 3000).T
+    def compute(s):
+        s.infomax_seed.reseed(0)
+        return {"x": s.infomax_seed.generate_input(32, 3000).T}
+
+    ref = reference("tones_32x3000", compute)["x"]
     ours = np.asarray(nim.tones(32, 3000, key=jax.random.key(0)))
     assert ours.shape == (3000, 32)
     assert np.isclose(np.abs(ours).max(), 0.5)

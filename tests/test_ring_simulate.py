@@ -6,25 +6,34 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import max_rel, seed_reference
+from reference import reference
 
 import neurojax.ring as nr
 
 
+_EVERY = 5  # the fixtures keep every 5th recorded rate vector (all of them for N = 100)
+
+
 @functools.cache
 def _seed_run(mode, N, stimulate):
-    R = seed_reference("ring_seed")
-    return R.run(mode, periods=2, N=N, seed=0, stimulate=stimulate)
+    every = _EVERY if N > 100 else 1
+
+    def compute(s):
+        r = s.ring_seed.run(mode, periods=2, N=N, seed=0, stimulate=stimulate)
+        return {"w0": r["w0"], "w": r["w"], "X": r["X"][1::every], "n_records": len(r["X"]) - 1}
+
+    return reference(f"ring_{mode}_{N}_{'drive' if stimulate else 'free'}", compute), every
 
 
 @pytest.mark.parametrize("variant, mode", [("full", "full"), ("circulant", "conv")])
 @pytest.mark.parametrize("N, stimulate", [(500, True), (100, True), (100, False)])
 def test_matches_seed(x64, variant, mode, N, stimulate):
-    ref = _seed_run(mode, N, stimulate)
+    ref, every = _seed_run(mode, N, stimulate)
     run = nr.simulate(nr.RingConfig(N=N), ref["w0"], periods=2, variant=variant,
-                             stimulate=stimulate)
+                      stimulate=stimulate)
     state, rec = run.state, run.rates
-    assert rec.shape == (ref["X"].shape[0] - 1, N)
-    assert max_rel(rec, ref["X"][1:]) <= 1e-9  # every recorded rate vector
+    assert rec.shape == (int(ref["n_records"]), N)
+    assert max_rel(rec[::every], ref["X"]) <= 1e-9  # the recorded rate vectors
     assert max_rel(state.w, ref["w"]) <= 1e-9
 
 
@@ -87,7 +96,6 @@ def test_bad_input():
 
 
 def test_single_variant_matches_seed(x64):
-    R = seed_reference("ring_seed")
     N, periods = 100, 2
     cfg = nr.RingConfig(N=N)
     t = np.arange(0, periods * cfg.T, cfg.dt)
@@ -97,9 +105,16 @@ def test_single_variant_matches_seed(x64):
         return (-lmbda * w + X[i - delay_i, 0] * (dx / dt)) * dt * beta
 
     w0 = 0.05 * np.random.default_rng(3).standard_normal(N)
-    X, w = R.simulate(cfg.dt, N, cfg.T, t, theta, cfg.alpha, cfg.beta, cfg.delay_steps, cfg.lam,
-                      w0.copy(), get_dw_prime, R.get_dx, R.f_I_conv_circ_fft, R.phi, R.u,
-                      full_info=False)
+
+    def compute(s):
+        R = s.ring_seed
+        X, w = R.simulate(cfg.dt, N, cfg.T, t, theta, cfg.alpha, cfg.beta, cfg.delay_steps,
+                          cfg.lam, w0.copy(), get_dw_prime, R.get_dx, R.f_I_conv_circ_fft, R.phi,
+                          R.u, full_info=False)
+        return {"X": X, "w": w}
+
+    ref = reference("ring_single_100", compute)
+    X, w = ref["X"], ref["w"]
     run = nr.simulate(cfg, w0, periods=periods, variant="single")
     state, rec = run.state, run.rates
     assert max_rel(rec, X[1:]) <= 1e-9
