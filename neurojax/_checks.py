@@ -35,6 +35,21 @@ def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:
     return int(value)
 
 
+def check_number(name: str, value, *, low: float | None = None, strict: bool = False):
+    """Return concrete scalar `value` as a float, or raise ValueError naming `name` unless it is
+    finite and (if `low` is given) >= `low` (> `low` with `strict`); tracers pass unchecked."""
+    if not is_concrete(value):
+        return value
+    if isinstance(value, bool) or np.ndim(value) != 0:
+        raise TypeError(f"`{name}` must be a real scalar, got {value!r}")
+    v = float(value)
+    bad = not np.isfinite(v) or (low is not None and (v <= low if strict else v < low))
+    if bad:
+        bound = "" if low is None else f" and {'>' if strict else '>='} {low:g}"
+        raise ValueError(f"`{name}` must be finite{bound}, got {value}")
+    return v
+
+
 def check_choice(name: str, value, choices) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
     if value not in choices:

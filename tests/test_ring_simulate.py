@@ -10,7 +10,6 @@ from reference import reference
 
 import neurojax.ring as nr
 
-
 _EVERY = 5  # the fixtures keep every 5th recorded rate vector (all of them for N = 100)
 
 

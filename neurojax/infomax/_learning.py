@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .._checks import check_number
+
 
 def seed_update(
     model,
@@ -92,6 +94,9 @@ def infomax_optimizer(
     (`optax.inject_hyperparams`, in the parameters' dtype): `state.hyperparams["rec_l2"]` is λ_K,
     so one optimizer serves an ensemble of penalties (:func:`with_hyperparams`, e.g. vmapped).
     """
+    for name, value in (("ff_eta", ff_eta), ("rec_eta", rec_eta), ("ff_l1", ff_l1),
+                        ("rec_l2", rec_l2)):
+        check_number(name, value, low=0.0)
     return optax.inject_hyperparams(_rule, static_args=("learn_W", "learn_K"))(
         ff_eta=ff_eta, rec_eta=rec_eta, ff_l1=ff_l1, rec_l2=rec_l2,
         learn_W=bool(learn_W and ff_eta != 0), learn_K=bool(learn_K and rec_eta != 0))

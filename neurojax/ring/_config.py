@@ -4,7 +4,7 @@ import warnings
 
 import equinox as eqx
 
-from .._checks import check_positive_int
+from .._checks import check_number, check_positive_int
 
 
 class RingConfig(eqx.Module):
@@ -27,12 +27,12 @@ class RingConfig(eqx.Module):
     def __check_init__(self):
         check_positive_int("N", self.N)
         for name in ("dt", "tau_r", "tau_d", "tau_w"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)}")
-        if self.lam < 0:
-            raise ValueError(f"`lam` must be >= 0, got {self.lam}")
-        if self.drive_period is not None and not self.drive_period > 0:
-            raise ValueError(f"`drive_period` must be > 0, got {self.drive_period}")
+            check_number(name, getattr(self, name), low=0.0, strict=True)
+        check_number("lam", self.lam, low=0.0)
+        check_number("amplitude", self.amplitude)
+        check_number("gain", self.gain)
+        if self.drive_period is not None:
+            check_number("drive_period", self.drive_period, low=0.0, strict=True)
         ratio = self.tau_d / self.dt
         if abs(ratio - round(ratio)) > 1e-6 * max(1.0, ratio):
             warnings.warn(

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_choice, check_finite, check_positive_int, check_shape
+from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
 from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
@@ -136,8 +136,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     else:
         check_shape("init", init, (X.shape[1], n_atoms))
         check_finite("init", init)
-    if not float(alpha) >= 0:
-        raise ValueError(f"`alpha` must be >= 0, got {alpha}")
+    check_number("alpha", alpha, low=0.0)
     X = X.astype(jnp.result_type(X, float))
     tol = check_tol(tol, X.dtype, float64=1e-6)
     k_init, k_batches = jax.random.split(key)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from .._checks import check_finite, check_positive_int, raise_unless_converged
+from .._checks import check_finite, check_number, check_positive_int, raise_unless_converged
 from ._compaction import bucket_sizes, chunked, first_where, padding
 
 
@@ -41,8 +41,9 @@ def check_problem(D, X, alpha, init=None):
     if X.ndim != 2 or X.shape[1] != D.shape[0]:
         raise ValueError(f"`X` must be (n_samples, n_features = {D.shape[0]}) to match `D` "
                          f"{D.shape}, got shape {X.shape}")
-    if not (isinstance(alpha, (int, float)) or jnp.ndim(alpha) == 0) or not float(alpha) >= 0:
+    if isinstance(alpha, bool) or jnp.ndim(alpha) != 0:
         raise ValueError(f"`alpha` must be a scalar >= 0, got {alpha}")
+    check_number("alpha", alpha, low=0.0)  # (a traced alpha, e.g. under vmap, passes)
     check_finite("D", D)
     check_finite("X", X)
     if init is not None:
