@@ -31,6 +31,9 @@ def test_help_and_version():
         (["infomax", "--steps", "-3"], "--steps"),
         (["ring", "--variant", "hexagonal"], "--variant"),
         (["ring", "--N", "0"], "--N"),
+        (["demo", "--seed", str(2**64)], "--seed"),
+        (["demo", "--out", __file__ + "/sub"], "--out"),  # under a file
+        (["sparse", "--out", "/proc/neurojax-x"], "--out"),  # a folder that cannot be made
     ],
 )
 def test_bad_arguments_exit_2_one_line(args, text):

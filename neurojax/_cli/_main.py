@@ -2,6 +2,7 @@
 have been applied, so those options take effect."""
 
 import argparse
+import os
 import sys
 
 
@@ -28,14 +29,25 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**32), got {value}")
     return value
+
+
+def _out_dir(text: str) -> str:
+    """An output directory: it, or the nearest existing folder above it, must be a directory."""
+    path = os.path.abspath(os.path.expanduser(text))
+    probe = path
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise argparse.ArgumentTypeError(f"{text!r}: {probe} is not a directory")
+    return text
 
 
 def _common() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--out", default="./neurojax-out", help="output directory (default: %(default)s)")
+    common.add_argument("--out", type=_out_dir, default="./neurojax-out", help="output directory (default: %(default)s)")
     common.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default: 0)")
     common.add_argument(
         "--platform", choices=["cpu", "gpu"], default=None, help="JAX platform (sets JAX_PLATFORMS)"
@@ -224,4 +236,8 @@ def main(argv=None) -> int:
         return _commands.run(args)
     except (ValueError, TypeError) as err:  # bad values found after parsing: one line, status 2
         sys.stderr.write(f"neurojax {args.command}: error: {err}\n")
+        return 2
+    except OSError as err:  # an --out that cannot be written (read-only, /proc, ...)
+        sys.stderr.write(f"neurojax {args.command}: error: cannot write the results "
+                         f"(--out {args.out}): {err}\n")
         return 2
