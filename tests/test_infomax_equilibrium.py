@@ -50,7 +50,7 @@ def test_nonconvergence_reported_and_thrown(x64):
     assert int(res.num_steps) == 64
     res = nim.equilibrium(big, x)  # "auto": 64 Picard steps, then 64 Newton steps, still unconverged
     assert not bool(res.converged) and int(res.num_steps) == 128
-    with pytest.raises(Exception, match="did not converge"):
+    with pytest.raises(eqx.EquinoxRuntimeError, match="did not converge"):
         jax.block_until_ready(
             eqx.filter_jit(lambda mm, xx: nim.equilibrium(mm, xx, throw=True))(big, x).g
         )
