@@ -42,6 +42,19 @@ def curve(ax, x, ys: dict, title: str, *, xlabel: str = "", ylabel: str = "", vl
         ax.legend()
 
 
+def log_axis(ax, which: str = "x"):
+    """A log-scaled axis (`which` = "x" or "y") with readable ticks: majors at 1, 2, 5 × 10^k
+    labelled as plain numbers, no minor labels (matplotlib labels minor ticks when the range is
+    under a decade, and they overlap)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def save(fig, path) -> Path:
     """Save as PNG (tight layout) and close the figure; returns the path."""
     import matplotlib.pyplot as plt

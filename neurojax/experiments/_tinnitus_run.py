@@ -126,10 +126,12 @@ def _figures(out, run, meas, config):
                xlabel="step", vlines=ends)
     figs.append(plot.save(fig, Path(out) / "tinnitus_training.png").name)
 
-    fig, ax = plot.figure(len(names), 4, size=3.6)
+    # one row of four panels per profile (a 2 × 2 grid for a single profile)
+    fig, ax = plot.figure(2, 2, size=3.6) if len(names) == 1 else plot.figure(4, len(names),
+                                                                              size=3.6)
     for i, n in enumerate(names):
         pm = meas["profiles"][n]
-        a = ax[i]
+        a, b, c, d = ax[4 * i:4 * i + 4]
         a.plot(meas["silence_before"], label="silence, before phase 3")
         a.plot(pm["silence_after"], label="silence, after")
         a.plot(meas["mean_response_before"], ":", label="mean response to tones")
@@ -137,20 +139,19 @@ def _figures(out, run, meas, config):
         a.set(title=f"{n}: silence response", xlabel="output channel")
         a.legend(fontsize=6)
         sw = pm["sweep"]
-        b = ax[len(names) + i]
-        b.semilogx(sw["penalty"], sw["rho_before"], "o-", label="before attenuation")
-        b.semilogx(sw["penalty"], sw["rho_after"], "s-", label="after")
+        b.plot(sw["penalty"], sw["rho_before"], "o-", label="before attenuation")
+        b.plot(sw["penalty"], sw["rho_after"], "s-", label="after")
+        plot.log_axis(b)
         b.axhline(4.0, color="r", linestyle="--", label="ρ = 4 (max σ' = 1/4)")
         b.axvline(config.rec_l2, color="gray", linestyle=":")
         b.set(title=f"{n}: ρ(K) vs λ_K", xlabel="λ_K")
         b.legend(fontsize=6)
         sl = pm["slowing"]
-        c = ax[2 * len(names) + i]
         c.plot(sl["scale"], sl["newton_steps"], "o-", label="Newton")
         c.plot(sl["scale"], sl["picard_steps"], "s-", label="fixed-point iteration")
-        c.set(title=f"{n}: steps to equilibrium (silence)", xlabel="K scale s", yscale="log")
+        c.set(title=f"{n}: steps to equilibrium (silence)", xlabel="K scale s")
+        plot.log_axis(c, "y")
         c.legend(fontsize=6)
-        d = ax[3 * len(names) + i]
         d.plot(np.arange(1, config.n_in + 1), pm["audiogram_db"], "o-")
         d.set(title=f"{n}: audiogram (dB re before)", xlabel="input channel", ylabel="dB")
         d.invert_yaxis()
