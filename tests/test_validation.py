@@ -42,3 +42,33 @@ def test_fista_vmaps_over_alpha(x64):
     batched = jax.vmap(lambda a: ns.fista(D, X, a).codes)(alphas)
     for i, a in enumerate(np.asarray(alphas)):
         np.testing.assert_allclose(batched[i], ns.fista(D, X, float(a)).codes, rtol=0, atol=1e-9)
+
+
+def test_lipschitz_of_atoms_summing_to_zero(x64):
+    # [B, -B]: the vector of ones is orthogonal to every eigenvector with nonzero eigenvalue
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((6, 4))
+    D = np.concatenate([B, -B], axis=1)
+    D /= np.linalg.norm(D, axis=0)
+    L = float(ns.lipschitz(D))
+    np.testing.assert_allclose(L, 1.001 * np.linalg.eigvalsh(D.T @ D)[-1], rtol=1e-9)
+    r = ns.fista(D, rng.standard_normal((5, 6)), 0.1)
+    assert bool(jnp.all(r.converged)) and float(jnp.abs(r.codes).max()) > 0
+    assert float(ns.lipschitz(np.zeros((3, 4)))) == 0.0
+
+
+def test_omp_degenerate_dictionaries_stay_finite(x64):
+    rng = np.random.default_rng(1)
+    B = rng.standard_normal((8, 5))
+    X = rng.standard_normal((4, 8))
+    for D in (np.concatenate([B, B[:, :1]], axis=1),  # a duplicate atom
+              np.concatenate([B, np.zeros((8, 1))], axis=1)):  # a zero atom
+        r = ns.omp(D, X, 6)
+        assert np.all(np.isfinite(np.asarray(r.codes)))
+        assert np.all(np.asarray(r.support)[:, -1] == -1)  # the sixth slot stays empty
+        ls = np.linalg.lstsq(B, X.T, rcond=None)[0].T  # five atoms span what B spans
+        np.testing.assert_allclose(np.asarray(r.codes) @ D.T, ls @ B.T, atol=1e-10)
+    # centred atoms have rank n_features - 1: the intercept case with n_nonzero = n_features
+    D = rng.standard_normal((6, 10))
+    r = ns.omp(D, rng.standard_normal((3, 6)), 6, fit_intercept=True)
+    assert np.all(np.isfinite(np.asarray(r.codes))) and np.all(np.isfinite(np.asarray(r.intercept)))

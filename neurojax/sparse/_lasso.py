@@ -59,13 +59,17 @@ def check_problem(D, X, alpha, init=None):
 @functools.partial(jax.jit, static_argnames="steps")
 def lipschitz(D: Float[Array, "f k"], steps: int = 100) -> Float[Array, ""]:
     r"""$L = \|D\|_2^2$, the largest eigenvalue of $D^\top D$, by `steps` power iterations from a
-    deterministic start, times 1.001 (power iteration approaches $L$ from below; a step $1/L$ must
-    not be too long)."""
-    v0 = jnp.ones(D.shape[1], D.dtype) / jnp.sqrt(D.shape[1])
+    fixed pseudo-random start, times 1.001 (power iteration approaches $L$ from below; a step
+    $1/L$ must not be too long). The start is Gaussian (key 0), not the vector of ones: that one
+    is orthogonal to the top eigenvector of dictionaries such as $[B, -B]$ (atoms summing to
+    zero), where it gave $L = $ NaN. $L = 0$ for a zero dictionary."""
+    v0 = jax.random.normal(jax.random.key(0), (D.shape[1],), D.dtype)
+    v0 = v0 / jnp.linalg.norm(v0)
 
     def body(_, v):
         w = D.T @ (D @ v)
-        return w / jnp.linalg.norm(w)
+        norm = jnp.linalg.norm(w)
+        return jnp.where(norm > 0, w / jnp.where(norm > 0, norm, 1), v)
 
     v = jax.lax.fori_loop(0, steps, body, v0)
     return 1.001 * jnp.sum((D @ v) ** 2)

@@ -22,13 +22,19 @@ class OMPResult(eqx.Module):
 def _omp_one(D, x, n_nonzero):
     k = D.shape[1]
 
+    # an atom joins only if its correlation with the residual is above rounding: once the
+    # residual is orthogonal to every remaining atom (a duplicate or zero atom, a rank-deficient
+    # dictionary), the slot stays empty (-1) instead of making the least squares singular
+    floor = 100 * jnp.finfo(D.dtype).eps * jnp.linalg.norm(x) * jnp.max(jnp.linalg.norm(D, axis=0))
+
     def body(i, c):
         support, coef, r = c
         corr = jnp.abs(D.T @ r)
         taken = jnp.any(support[:, None] == jnp.arange(k)[None, :], axis=0)  # -1 matches none
-        j = jnp.argmax(jnp.where(taken, -jnp.inf, corr))
-        support = support.at[i].set(j)
-        used = jnp.arange(n_nonzero) <= i
+        scores = jnp.where(taken, -jnp.inf, corr)
+        j = jnp.argmax(scores)
+        support = support.at[i].set(jnp.where(scores[j] > floor, j, -1))
+        used = support >= 0
         Ds = jnp.where(used[None, :], D[:, jnp.maximum(support, 0)], 0.0)
         # least squares on the selected atoms; unused slots get an identity row (fixed shapes)
         G = Ds.T @ Ds + jnp.diag(jnp.where(used, 0.0, 1.0))
@@ -37,7 +43,8 @@ def _omp_one(D, x, n_nonzero):
 
     init = (jnp.full(n_nonzero, -1), jnp.zeros(n_nonzero, D.dtype), x)
     support, coef, _ = jax.lax.fori_loop(0, n_nonzero, body, init)
-    return jnp.zeros(k, D.dtype).at[support].add(coef), support
+    slot = jnp.where(support >= 0, support, k)  # empty slots write past the end
+    return jnp.zeros(k + 1, D.dtype).at[slot].add(coef)[:k], support
 
 
 @functools.partial(jax.jit, static_argnames=("n_nonzero", "fit_intercept"))
@@ -52,7 +59,7 @@ def _omp(D, X, n_nonzero, fit_intercept):
 
 
 def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
-    r"""Greedy sparse codes with exactly `n_nonzero` atoms per sample: repeatedly add the atom most
+    r"""Greedy sparse codes with (up to) `n_nonzero` atoms per sample: repeatedly add the atom most
     correlated with the residual, $j = \arg\max_j |d_j^\top r|$, and refit all selected
     coefficients by least squares, $r = x - D_S (D_S^\top D_S)^{-1} D_S^\top x$.
 
@@ -60,7 +67,9 @@ def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
     `fit_intercept=True` atoms and signals are centred first and the intercept returned, like
     scikit-learn's `OrthogonalMatchingPursuit(fit_intercept=True)` (the tutorial's setting), where
     the signal's time points are its samples and the atoms its features. `lax.fori_loop` over the
-    atoms, `vmap` over signals."""
+    atoms, `vmap` over signals. An atom joins only while the residual has a correlation above
+    rounding with some atom: with duplicate or zero atoms, or more atoms than the (centred)
+    dictionary's rank, the remaining slots of `support` are -1 and the codes stay finite."""
     D, X = jnp.asarray(D), jnp.asarray(X)
     single = X.ndim == 1
     X = X[None] if single else X
