@@ -72,3 +72,16 @@ def test_omp_degenerate_dictionaries_stay_finite(x64):
     D = rng.standard_normal((6, 10))
     r = ns.omp(D, rng.standard_normal((3, 6)), 6, fit_intercept=True)
     assert np.all(np.isfinite(np.asarray(r.codes))) and np.all(np.isfinite(np.asarray(r.intercept)))
+
+
+def test_discrete_measures_under_jit_give_nan_for_non_distributions():
+    import neurojax.info as ni
+
+    bad = jnp.array([-0.5, 1.5])
+    assert np.isnan(float(jax.jit(ni.entropy)(bad)))  # was -0.61
+    assert np.isnan(float(jax.jit(ni.kl)(bad, jnp.array([0.5, 0.5]))))
+    assert np.isnan(float(jax.jit(ni.mutual_information)(jnp.array([[0.5, 0.5], [0.5, 0.5]]))))
+    good = jnp.array([0.25, 0.75])
+    assert float(jax.jit(ni.entropy)(good)) == float(ni.entropy(good))
+    with pytest.raises(ValueError, match="`p`"):
+        ni.entropy(bad)

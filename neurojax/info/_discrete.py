@@ -43,11 +43,22 @@ def _in_base(h, base):
     return h / jnp.log(base)
 
 
+def nan_unless_probabilities(value, p, axes):
+    """`value` where `p` is a distribution over `axes` (finite, non-negative, summing to 1), NaN
+    elsewhere: the traced-call counterpart of :func:`check_probabilities` (under `jit` a bad
+    distribution gives NaN, not a plausible number)."""
+    ok = jnp.all(jnp.isfinite(p) & (p >= 0), axis=axes)
+    ok = ok & (jnp.abs(jnp.sum(p, axis=axes) - 1) <= _tol(p) * max(1, p.size) ** 0.5)
+    return jnp.where(ok, value, jnp.nan)
+
+
 def entropy(p: Float[Array, "... k"], *, base: float | None = None) -> Float[Array, "..."]:
-    r"""Shannon entropy $H(p) = -\sum_i p_i \log p_i$ over the last axis (equals `scipy.stats.entropy`)."""
+    r"""Shannon entropy $H(p) = -\sum_i p_i \log p_i$ over the last axis (equals `scipy.stats.entropy`).
+    A `p` that is not a distribution raises ValueError, or under `jit` gives NaN."""
     p = jnp.asarray(p)
     check_probabilities("p", p, (-1,))
-    return _in_base(-jnp.sum(_xlogy(p, p), axis=-1), base)
+    h = nan_unless_probabilities(-jnp.sum(_xlogy(p, p), axis=-1), p, -1)
+    return _in_base(h, base)
 
 
 def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None = None,
@@ -70,14 +81,16 @@ def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None =
 
 
 def kl(p: Float[Array, "... k"], q: Float[Array, "... k"], *, base: float | None = None):
-    r"""Kullback–Leibler divergence $D(p\|q) = \sum_i p_i \log(p_i / q_i)$; inf where $q_i = 0 < p_i$."""
+    r"""Kullback–Leibler divergence $D(p\|q) = \sum_i p_i \log(p_i / q_i)$; inf where $q_i = 0 < p_i$.
+    Inputs that are not distributions raise ValueError, or under `jit` give NaN."""
     p, q = jnp.asarray(p), jnp.asarray(q)
     if p.shape[-1:] != q.shape[-1:]:
         raise ValueError(f"`p` and `q` must have the same last dimension, got {p.shape} and {q.shape}")
     check_probabilities("p", p, (-1,))
     check_probabilities("q", q, (-1,))
     terms = jnp.where(p > 0, jnp.where(q > 0, _xlogy(p, p) - _xlogy(p, q), jnp.inf), 0.0)
-    return _in_base(jnp.sum(terms, axis=-1), base)
+    d = nan_unless_probabilities(nan_unless_probabilities(jnp.sum(terms, axis=-1), p, -1), q, -1)
+    return _in_base(d, base)
 
 
 def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None = None):
@@ -88,7 +101,7 @@ def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None =
     hx = -jnp.sum(_xlogy(px, px), -1)
     hy = -jnp.sum(_xlogy(py, py), -1)
     hxy = -jnp.sum(_xlogy(j, j), axis=(-2, -1))
-    return _in_base(hx + hy - hxy, base)
+    return _in_base(nan_unless_probabilities(hx + hy - hxy, j, (-2, -1)), base)
 
 
 def joint_histogram(x: Int[Array, " n"], y: Int[Array, " n"], n_x: int, n_y: int):
