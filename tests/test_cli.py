@@ -80,7 +80,11 @@ def test_unknown_demo_capability(tmp_path, capsys):
 def test_out_is_a_file(tmp_path, capsys):
     f = tmp_path / "file"
     f.write_text("x")
-    assert main(["demo", "--out", str(f), "--no-progress"]) == 2
+    with pytest.raises(SystemExit) as exit_:  # rejected while parsing, before anything runs
+        main(["demo", "--out", str(f), "--no-progress"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out" in err[0] and "not a directory" in err[0]
 
 
 def test_infomax_command_writes_summary(tmp_path):

@@ -78,17 +78,18 @@ def _benchmark_problems(n):
 
 @pytest.mark.parametrize("problem", ["gaussian", "patches"])
 def test_float32_defaults_converge(problem):
-    D, X, alpha = _benchmark_problems(2000)[problem]
-    solvers = [("fista", ns.fista, 2000), ("lasso_lars", ns.lasso_lars, None)]
+    D, X, alpha = _benchmark_problems(1000)[problem]
+    solvers = [("fista", ns.fista, 2000, X), ("lasso_lars", ns.lasso_lars, None, X)]
     if problem == "gaussian":  # (ISTA's O(1/k) rate needs more than its 10,000 default
-        solvers.append(("ista", ns.ista, 10_000))  # iterations on the coherent patch atoms)
-    for name, solve, cap in solvers:
+        solvers.append(("ista", ns.ista, 10_000, X[:300]))  # iterations on the patch atoms)
+    for name, solve, cap, X in solvers:
         r = solve(D, X, alpha)
         assert r.codes.dtype == jnp.float32
         assert bool(jnp.all(r.converged)), name
         if cap is not None:
             assert int(r.num_steps.max()) < cap, name
     # the dictionary learner's default code tolerance is reachable in float32
+    D, X, alpha = _benchmark_problems(1000)[problem]
     res = ns.learn_dictionary(X[:500], 32, alpha, key=jax.random.key(0), steps=3,
                               method="minibatch", batch_size=100)
     codes = ns.fista(res.dictionary, X[:500], alpha, tol=ns.default_tol(jnp.float32))
