@@ -36,7 +36,7 @@ def curve(ax, x, ys: dict, title: str, *, xlabel: str = "", ylabel: str = "", vl
     for v in vlines:
         ax.axvline(v, color="gray", linestyle="--")
     if logy:
-        ax.set_yscale("log")
+        log_axis(ax, "y")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if len(ys) > 1:
         ax.legend()
