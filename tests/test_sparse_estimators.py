@@ -134,6 +134,7 @@ def test_partial_fit_steps_lower_the_objective(x64):
     ({"n_components": 0}, "`n_components`"), ({"alpha": -1.0}, "`alpha`"),
     ({"transform_algorithm": "lars"}, "`transform_algorithm`"), ({"max_iter": 0}, "`max_iter`"),
     ({"init": "kmeans"}, "`init`"), ({"transform_alpha": -0.1}, "`transform_alpha`"),
+    ({"dict_init": np.ones((3, 64))}, "`dict_init`"), ({"alpha": float("nan")}, "`alpha`"),
 ])
 def test_bad_parameters_name_the_argument(params, match):
     X = _data(30)

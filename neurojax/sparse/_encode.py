@@ -76,8 +76,8 @@ def sparse_encode(X, D, alpha: float | None = None, *, method: str = "auto",
             raise ValueError("`n_nonzero` is required with method='omp'")
         if nonneg:
             raise ValueError("`nonneg=True` is not available with method='omp'")
-        r = omp(D, X, check_positive_int("n_nonzero", n_nonzero))
         D, X = check_problem(D, X, 0.0)
+        r = omp(D, X, check_positive_int("n_nonzero", n_nonzero))
         res = X - r.codes @ D.T
         objective = 0.5 * jnp.sum(res**2, axis=1)
         return SparseCode(codes=r.codes, objective=objective,

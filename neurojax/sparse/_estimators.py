@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._checks import check_choice, check_positive_int
+from .._checks import check_choice, check_number, check_positive_int, check_shape
 from ._dictionary import _init, _rounds, learn_dictionary
 from ._encode import choose_method, sparse_encode
 from ._lasso import check_tol
@@ -48,8 +48,8 @@ class _SparseCoding(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
     def _check_transform_params(self):
         check_choice("transform_algorithm", self.transform_algorithm, TRANSFORM_ALGORITHMS)
-        if self.transform_alpha is not None and not float(self.transform_alpha) >= 0:
-            raise ValueError(f"`transform_alpha` must be >= 0, got {self.transform_alpha}")
+        if self.transform_alpha is not None:
+            check_number("transform_alpha", self.transform_alpha, low=0.0)
         if self.transform_n_nonzero_coefs is not None:
             check_positive_int("transform_n_nonzero_coefs", self.transform_n_nonzero_coefs)
         check_positive_int("transform_max_iter", self.transform_max_iter)
@@ -160,12 +160,13 @@ class _Learner(_SparseCoding, BaseEstimator):
         self._check_transform_params()
         n_components = n_features if self.n_components is None else self.n_components
         n_components = check_positive_int("n_components", n_components)
-        if not float(self.alpha) >= 0:
-            raise ValueError(f"`alpha` must be >= 0, got {self.alpha}")
+        check_number("alpha", self.alpha, low=0.0)
         if self.dict_init is None:
             check_choice("init", self.init, {"data", "random", "pca"})
             return n_components, self.init
-        return n_components, check_array(self.dict_init, dtype=_DTYPES, input_name="dict_init").T
+        D = check_array(self.dict_init, dtype=_DTYPES, input_name="dict_init")
+        check_shape("dict_init", D, (n_components, n_features))
+        return n_components, D.T
 
     def _learn(self, X):
         self.__dict__.pop("_stats", None)  # partial_fit's running statistics start afresh
@@ -188,7 +189,6 @@ class _Learner(_SparseCoding, BaseEstimator):
         self.objective_ = np.asarray(r.objective)
         self.n_iter_ = self.max_iter
         self.n_steps_ = steps
-        return r
 
     def fit(self, X, y=None):
         """Learn the dictionary from `X` (n_samples, n_features); returns self."""

@@ -84,11 +84,8 @@ def default_tol(dtype, *, float64: float = 1e-7, float32: float = 1e-5) -> float
 
 def check_tol(tol, dtype, **defaults) -> float:
     """`tol`, or the dtype's default (`default_tol`) when None; ValueError unless finite >= 0."""
-    tol = default_tol(dtype, **defaults) if tol is None else tol
-    if not (isinstance(tol, (int, float)) or jnp.ndim(tol) == 0) or not 0 <= float(tol) < float("inf"):
-        raise ValueError(f"`tol` must be a finite number >= 0 (or None for the dtype's default), "
-                         f"got {tol}")
-    return float(tol)
+    return float(check_number("tol", default_tol(dtype, **defaults) if tol is None else tol,
+                              low=0.0))
 
 
 _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
