@@ -82,7 +82,8 @@ def bench_long(rows, periods=150, record_every=50):
 
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t = time_call(run, repeat=2)
-        state, rec = run()
+        res = run()
+        state, rec = res.state, res.rates
         rows.append({
             "case": f"{variant}, N=500, {periods} periods ({steps} steps), record_every={record_every}",
             "dtype": jnp.dtype(dtype).name, "neurojax_step_s": t["best_s"] / steps,

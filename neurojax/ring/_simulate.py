@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
 from .._checks import check_choice, check_finite, check_positive_int
+from ._blocked import OpenBlock, resume_block, run_steps_blocked
 from ._config import RingConfig
 
 Variant = Literal["full", "circulant", "single"]
@@ -22,13 +23,18 @@ class RingState(eqx.Module):
     `buffer_hat` (`rfft` of every buffered rate vector) and `w_hat` (`rfft` of the kernel); its `w`
     is `irfft(w_hat)` at the end of a run. Resuming uses the spectra, so chunked runs equal one run
     bitwise; a state whose `w` was replaced (no longer `irfft(w_hat)`) is re-transformed from `w`.
-    `None` for the other variants and before a circulant state's first run."""
+    `None` for the other variants and before a circulant state's first run.
+
+    The blocked `full` variant carries the block it stopped in (`block`, see `_blocked.py`): the
+    next run finishes it, so chunks cut anywhere equal one run bitwise; `w` is always the current
+    weights, and a state whose `w` was replaced starts a new block from it."""
 
     buffer: Float[Array, "d n"]
     w: Float[Array, "..."]
     step: Int[Array, ""]
     buffer_hat: Complex[Array, "d m"] | None = None
     w_hat: Complex[Array, " m"] | None = None
+    block: OpenBlock | None = None
 
 
 class SimulationResult(eqx.Module):
@@ -103,6 +109,11 @@ def check_state(state, config: RingConfig, variant: str) -> None:
     if state.w.shape != want:
         raise ValueError(f"`state` has weights of shape {state.w.shape}; variant={variant!r} "
                          f"needs {want}")
+    blk = state.block
+    if blk is not None and (variant != "full" or blk.w0.shape != want
+                            or blk.R.shape[-1] != config.N):
+        raise ValueError(f"`state.block` (an open block of the blocked full variant) does not fit "
+                         f"variant={variant!r}, N = {config.N}")
 
 
 def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
@@ -226,15 +237,16 @@ def ring_step(carry, p: RingParams, variant: str, stimulate: bool, plastic: bool
     return (state, (_row(buffer, (i + 1 - p.delay) % d), r)), r
 
 
-def run_steps(state, p, steps, variant, stimulate, plastic, record_every, block=None):
+def run_steps(state, p, steps, variant, stimulate, plastic, record_every, block=None,
+              resume=True):
     """`steps` steps as nested scans; records the rates (stack, N) after every
     `record_every`-th step, with the time axis first. `block` > 1 (full variant): blocks of that
-    many steps as matrix products (`_blocked.py`)."""
-    if variant == "full" and block is not None and block > 1:
-        from ._blocked import run_steps_blocked
-
+    many steps as matrix products (`_blocked.py`; `resume` as there)."""
+    if _blocked(variant, block):
         return run_steps_blocked(state, p, steps, stimulate, plastic, record_every, block,
-                                 _rates)
+                                 _rates, resume)
+    if state.block is not None:  # the per-step path has no block in progress
+        state = eqx.tree_at(lambda s: s.block, state, None, is_leaf=lambda x: x is None)
 
     def step(c, _):
         return ring_step(c, p, variant, stimulate, plastic)
@@ -259,18 +271,27 @@ def run_with_weights(state, p, steps, variant, stimulate, plastic, record_every,
     if weights_every is None:
         state, rec = run_steps(state, p, steps, variant, stimulate, plastic, record_every, block)
         return _real_weights(state), rec, None
+    if _blocked(variant, block):  # the scan carries the open block: give it one from the start
+        state = resume_block(state, p, block, plastic)
+
+    def run(st, n):
+        return run_steps(st, p, n, variant, stimulate, plastic, record_every, block, resume=False)
 
     def outer(st, _):
-        st, rec = run_steps(st, p, weights_every, variant, stimulate, plastic, record_every, block)
+        st, rec = run(st, weights_every)
         return st, (rec, _real_weights(st).w)
 
     n_outer, rest = divmod(steps, weights_every)
     state, (rec, ws) = jax.lax.scan(outer, state, None, length=n_outer)
     rec = rec.reshape(-1, *rec.shape[2:])
     if rest:
-        state, tail = run_steps(state, p, rest, variant, stimulate, plastic, record_every, block)
+        state, tail = run(state, rest)
         rec = jnp.concatenate([rec, tail])
     return _real_weights(state), rec, ws
+
+
+def _blocked(variant, block) -> bool:
+    return variant == "full" and block is not None and block > 1
 
 
 @eqx.filter_jit
@@ -283,10 +304,12 @@ def run_batch(states, params, steps, variant, stimulate, plastic, record_every, 
     scatter, which XLA implemented by copying the buffers every step). A single run goes through
     here too, as a stack of one, so a sweep and separate runs share one program."""
     B = states.step.shape[0]
-    states = eqx.tree_at(lambda s: s.step, states, states.step[0])
+    shared = lambda s: (s.step,) if s.block is None else (s.step, s.block.start)  # noqa: E731
+    states = eqx.tree_at(shared, states, tuple(x[0] for x in shared(states)))
     states, rec, ws = run_with_weights(states, params, steps, variant, stimulate, plastic,
                                        record_every, weights_every, block)
-    states = eqx.tree_at(lambda s: s.step, states, jnp.broadcast_to(states.step, (B,)))
+    states = eqx.tree_at(shared, states,
+                         tuple(jnp.broadcast_to(x, (B,)) for x in shared(states)))
     rec = jnp.swapaxes(rec, 0, 1)
     return states, rec, None if ws is None else jnp.swapaxes(ws, 0, 1)
 
@@ -294,8 +317,7 @@ def run_batch(states, params, steps, variant, stimulate, plastic, record_every, 
 def default_block(config: RingConfig) -> int:
     """Block length of the full variant when none is given: the delay, at most 50. Measured at
     N = 500, delay 75 (2 CPU cores): float64 22.0-22.3 us/step for blocks of 25-64 (82.6 per
-    step unblocked), float32 12.4 at 48, 11.2 at 64. 50 divides round chunk lengths (1000, 10^4),
-    and chunks whose lengths are multiples of the block equal one run bitwise."""
+    step unblocked), float32 12.4 at 48, 11.2 at 64."""
     return max(1, min(config.delay_steps, 50))
 
 
@@ -358,6 +380,9 @@ def simulate(
     `block` (full variant): steps per block of the blocked formulation (`neurojax/ring/_blocked.py`:
     the delayed inputs of up to `delay` steps are known when a block starts, so a block is two
     GEMMs with `w`); an int in [1, delay], default `default_block(config)`; 1 is the per-step path.
+    A run that stops inside a block leaves it open in the state; resuming with the same `block`
+    finishes it (bitwise equal to one run), with another `block` starts afresh from `state.w`
+    (equal to rounding).
     """
     check_choice("variant", variant, VARIANTS)
     steps, record_every, weights_every = check_run_args(config, steps, periods, record_every,
