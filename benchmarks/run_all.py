@@ -111,12 +111,13 @@ def main():
     text = "\n".join(md)
     (RESULTS / f"{dev}-{today}.md").write_text(text + "\n")
     print(text)
-    readme = HERE.parent / "README.md"
-    if not a.no_readme and readme.exists():
-        s = readme.read_text()
-        if START in s and END in s:
-            s = s[: s.index(START) + len(START)] + "\n" + text + "\n" + s[s.index(END):]
-            readme.write_text(s)
+    # the README's table and the documentation's Benchmarks page
+    for page in (HERE.parent / "README.md", HERE.parent / "docs" / "benchmarks.md"):
+        if not a.no_readme and page.exists():
+            s = page.read_text()
+            if START in s and END in s:
+                s = s[: s.index(START) + len(START)] + "\n" + text + "\n" + s[s.index(END):]
+                page.write_text(s)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,11 @@ def test_gcmi_closed_form_for_gaussians(x64):
     xs, ys = jnp.stack([x[:500], 2 * x[:500]]), jnp.stack([y[:500], y[:500] ** 3])
     v = jax.jit(jax.vmap(ni.gcmi))(xs, ys)
     assert np.allclose(v, [float(ni.gcmi(a, b)) for a, b in zip(xs, ys)], rtol=1e-12)
+    # float32 in, float32 out (the bias terms and the log base were float64 under x64)
+    x32, y32 = np.float32(x[:300]), np.float32(y[:300])
+    for v in (ni.gcmi(x32, y32), ni.gccmi(x32, y32, x32[:, :1]), ni.gaussian_mi_samples(x32, y32),
+              ni.gcmi(x32, y32, base=2), ni.gcmi_mixed(x32, np.arange(300) % 3)):
+        assert v.dtype == np.float32
 
 
 def _ar_pair(T, a=0.5, b=0.6, c=0.4, seed=0):

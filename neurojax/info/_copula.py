@@ -47,7 +47,7 @@ def copnorm(x) -> Float[Array, "n *d"]:
 def _log_scale(base):
     if not (base > 0 and base != 1 and np.isfinite(base)):
         raise ValueError(f"`base` must be finite, > 0 and != 1, got {base}")
-    return np.log(base)
+    return float(np.log(base))  # a Python float: float32 results stay float32
 
 
 def _half_logdet(c):
@@ -70,7 +70,7 @@ def gaussian_block_entropies(z, blocks, biascorrect, n):
     for cols in blocks:
         idx = np.asarray(cols)
         h = _half_logdet(c[np.ix_(idx, idx)])
-        out.append(h - _bias(len(idx), n) if biascorrect else h)
+        out.append(h - _bias(len(idx), n).astype(h.dtype) if biascorrect else h)
     return out
 
 
@@ -85,6 +85,18 @@ def gaussian_mi_samples(x, y, *, biascorrect: bool = True, base: float = np.e) -
     x, y = check_paired(("x", "y"), x, y)
     _enough(x.shape[0], x.shape[1] + y.shape[1])
     return _mi_gg(x, y, biascorrect, False) / _log_scale(base)
+
+
+def gaussian_mi_of(x, y):
+    """Bias-corrected Gaussian MI (nats) of (n, d) blocks, unchecked: the KSG correction's
+    reference (`_reference.py`)."""
+    return _mi_gg(x, y, True, False)
+
+
+def gaussian_cmi_of(x, y, z):
+    """Bias-corrected conditional Gaussian MI (nats) of (n, d) blocks, unchecked (as
+    :func:`gaussian_mi_of`)."""
+    return gaussian_cmi(x, y, z, True)
 
 
 def _mi_gg(x, y, biascorrect, demeaned):
@@ -178,7 +190,7 @@ def _mi_model_gd(x, labels, n_classes: int, biascorrect: bool):
         nc = jnp.sum(m)
         xc = (x - jnp.sum(m[:, None] * x, axis=0) / nc) * m[:, None]
         h = _half_logdet(xc.T @ xc / (nc - 1))
-        return (h - _bias(d, nc) if biascorrect else h), nc
+        return (h - _bias(d, nc).astype(h.dtype) if biascorrect else h), nc
 
     hc, nc = jax.vmap(class_h)(jnp.arange(n_classes))
     return hx - jnp.sum(nc / n * hc)

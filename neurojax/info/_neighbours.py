@@ -15,6 +15,9 @@ multiplicity) and, per point, the number of other points strictly closer than a 
 of 0 counts none).
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -112,9 +115,16 @@ def kdtree_counts(joint, marginals, k):
         dist, _ = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=-1)
     eps = dist[:, k]  # column 0 is a zero distance (the point itself or a duplicate)
     radius = np.nextafter(eps, 0)  # "<= radius" is "< eps"
-    counts = []
-    for m in marginals:
+
+    def count(m):
         m = np.asarray(m)
         c = KDTree(m, metric="chebyshev").query_radius(m, radius, count_only=True)
-        counts.append(np.where(eps > 0, c - 1, 0))  # minus the point itself
-    return eps, tuple(counts)
+        return np.where(eps > 0, c - 1, 0)  # minus the point itself
+
+    # one thread per subspace: the radius queries release the GIL for much of their time
+    # (measured d = 8, n = 2,000, 2 cores: both marginals 0.047 s one after the other, 0.036 s)
+    workers = min(len(marginals), os.cpu_count() or 1)
+    if workers < 2:
+        return eps, tuple(count(m) for m in marginals)
+    with ThreadPoolExecutor(workers) as pool:
+        return eps, tuple(pool.map(count, marginals))
