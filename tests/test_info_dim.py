@@ -24,6 +24,12 @@ def test_dim_objective_rises_and_bound_is_the_package_bound():
     nce = ni.train_dim(images, key=jax.random.key(1), steps=20, batch_size=32, encoder=enc,
                        bound="infonce").history
     assert np.all(np.asarray(nce) <= np.log(32) + 1e-5)  # InfoNCE is capped at log B
+    # continuing a run keeps its Adam moments (a fresh state made the bound drop for ~50 steps)
+    more = ni.train_dim(images, key=jax.random.key(2), steps=5, batch_size=32, lr=3e-3,
+                        encoder=res.encoder, opt_state=res.opt_state)
+    assert int(more.opt_state[0].count) == 305
+    with pytest.raises(ValueError, match="`opt_state`"):
+        ni.train_dim(images, key=jax.random.key(2), steps=5, opt_state=res.opt_state)
 
 
 def test_dim_bad_input():

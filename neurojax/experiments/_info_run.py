@@ -95,11 +95,16 @@ def _probe(train, y_train, test, y_test, seed):
 
 
 def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int = 3000,
-                   bound: str = "jsd", batch_size: int = 128, progress: bool = True) -> dict:
+                   bound: str = "jsd", batch_size: int = 128, probe_at: tuple[int, ...] = (),
+                   progress: bool = True) -> dict:
     """Deep InfoMax on scikit-learn's digits (8×8): train the encoder on 70 % of the images, then
     a linear probe (logistic regression) on held-out digits of the learned `features` vs raw pixels
-    (64), PCA with the same number of components, and the same encoder untrained. Writes
-    `dim_probe.png`; returns the four accuracies and the objective."""
+    (64), PCA with the same number of components, and the same encoder untrained.
+
+    `probe_at`: step counts (< `steps`) at which training pauses to probe the features and to
+    evaluate the bound on 128 held-out digits (`probe_curve`); training then continues (same
+    encoder and Adam state). Writes `dim_probe.png`; returns the four
+    accuracies, the objective and the curve."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -110,32 +115,52 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
     key = jax.random.key(seed)
     k_enc, k_train = jax.random.split(key)
     encoder0 = ni.DIMEncoder(images.shape[1:], features, key=k_enc)
+    enc = lambda e, x: jax.vmap(e)(jnp.asarray(x, jnp.result_type(float)))  # noqa: E731
+    probe = lambda e: _probe(enc(e, tr), y_tr, enc(e, te), y_te, seed)  # noqa: E731
+    held_out = jnp.asarray(te[:128], jnp.result_type(float))
+    stops = sorted({int(s) for s in probe_at if 0 < s < steps}) + [steps]
     if progress:
         print(f"  Deep InfoMax: {steps} steps on {len(tr)} digits ({bound}) ...", flush=True)
-    t0 = time.perf_counter()
-    res = ni.train_dim(tr, key=k_train, steps=steps, batch_size=batch_size, bound=bound,
-                       encoder=encoder0)
+    t0, encoder, state, done, history = time.perf_counter(), encoder0, None, 0, []
+    curve = [{"steps": 0, "heldout_objective": float(ni.dim_objective(encoder0, held_out, bound)),
+              "accuracy": probe(encoder0)}] if len(stops) > 1 else []
+    for stop in stops:
+        res = ni.train_dim(tr, key=jax.random.fold_in(k_train, done) if done else k_train,
+                           steps=stop - done, batch_size=batch_size, bound=bound,
+                           encoder=encoder, opt_state=state)
+        encoder, state, done = res.encoder, res.opt_state, stop
+        history.append(np.asarray(res.history))
+        if len(stops) > 1:
+            curve.append({"steps": stop, "accuracy": probe(encoder),
+                          "heldout_objective": float(ni.dim_objective(encoder, held_out, bound))})
     wall = time.perf_counter() - t0
-    enc = lambda e, x: jax.vmap(e)(jnp.asarray(x, res.history.dtype))  # noqa: E731
+    history = np.concatenate(history)
     flat_tr, flat_te = tr.reshape(len(tr), -1), te.reshape(len(te), -1)
     p = ns.pca(flat_tr, features)
     acc = {
         "raw_pixels": _probe(flat_tr, y_tr, flat_te, y_te, seed),
         f"pca_{features}": _probe((flat_tr - p.mean) @ p.components, y_tr,
                                   (flat_te - p.mean) @ p.components, y_te, seed),
-        "random_encoder": _probe(enc(encoder0, tr), y_tr, enc(encoder0, te), y_te, seed),
-        "deep_infomax": _probe(enc(res.encoder, tr), y_tr, enc(res.encoder, te), y_te, seed),
+        "random_encoder": probe(encoder0),
+        "deep_infomax": curve[-1]["accuracy"] if curve else probe(encoder),
     }
-    fig, ax = plot.figure(2, size=4.5)
-    ax[0].plot(np.asarray(res.history))
+    fig, ax = plot.figure(3 if curve else 2, size=4.5)
+    ax[0].plot(history)
     ax[0].set(title=f"Deep InfoMax objective ({bound})", xlabel="step", ylabel="bound (nats)")
     names = list(acc)
     ax[1].bar(range(len(names)), [acc[n] for n in names])
     ax[1].set_xticks(range(len(names)), [n.replace("_", "\n") for n in names])
     ax[1].set(title="linear probe, held-out digits", ylabel="accuracy",
               ylim=(min(acc.values()) - 0.05, 1.0))
+    if curve:
+        ax[2].plot([c["steps"] for c in curve], [c["accuracy"] for c in curve], "o-",
+                   label="Deep InfoMax")
+        for name, style in ((f"pca_{features}", "--"), ("raw_pixels", ":")):
+            ax[2].axhline(acc[name], ls=style, color="gray", label=name.replace("_", " "))
+        ax[2].set(title="probe accuracy during training", xlabel="step", ylabel="accuracy")
+        ax[2].legend()
     plot.save(fig, Path(out) / "dim_probe.png")
     return {"features": features, "steps": steps, "bound": bound, "train_wall_s": wall,
-            "objective_last": float(np.mean(np.asarray(res.history)[-100:])),
-            "probe_accuracy": acc, "n_train": len(tr), "n_test": len(te),
+            "objective_last": float(np.mean(history[-100:])), "probe_accuracy": acc,
+            "probe_curve": curve, "n_train": len(tr), "n_test": len(te),
             "figures": ["dim_probe.png"]}

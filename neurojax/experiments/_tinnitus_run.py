@@ -105,8 +105,10 @@ def _figures(out, run, meas, config):
     fig, ax = plot.figure(3, 2, size=3.6)
     for p, (ph, label) in enumerate(((1, "W only"), (2, "K only"), (3, "K, attenuated"))):
         m = run.models[ph] if ph < 3 else nim.take(run.models[3], 0)
-        plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False)
-        plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}")
+        plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False,
+                     xlabel="input channel (last: threshold)", ylabel="output unit")
+        plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}", xlabel="presynaptic output unit",
+                     ylabel="output unit")
     figs.append(plot.save(fig, Path(out) / "tinnitus_weights.png").name)
 
     fig, ax = plot.figure(2, size=4.5)
