@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -115,9 +120,13 @@ print("GCMI", float(test.value), "nats, permutation p =", float(test.p_value))
 # ## Deep InfoMax on the digits
 # An encoder learned by maximising the Jensen–Shannon bound between its global features and its
 # local feature map; a linear probe compares its features with raw pixels, PCA and the untrained
-# encoder (`neurojax info --dim` runs the longer version and writes `dim_probe.png`). On these
-# 8×8 digits raw pixels are already linearly separable to ~97 %, and with 2,000 steps the learned
-# features stay below PCA's (results/dim).
+# encoder (`neurojax info --dim` runs the longer version and writes `dim_probe.png`). Measured
+# there (4,000 steps, 32 features, held-out digits): raw pixels 0.972, PCA-32 0.965, the untrained
+# encoder 0.948, Deep InfoMax 0.941 — not above PCA. The probe during training says why: the
+# first 250 steps raise the bound steeply and drop the probe to 0.900 (the features learn to tell
+# the 128 images of a batch apart, which on 8×8 digits needs pixel detail, not class), then it
+# recovers slowly (0.931 at 1,000, 0.941 at 4,000) while the bound keeps rising. On images this
+# small, which raw pixels already separate linearly to 97 %, the objective has little to add.
 
 # %%
 from pathlib import Path
