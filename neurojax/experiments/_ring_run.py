@@ -72,7 +72,7 @@ def ring_experiment(out: Path, *, variant: str = "circulant", periods: int = 150
     offsets = np.arange(-(N // 2), N - N // 2)
     fig, ax = plot.figure(2 if variant == "full" else 1)
     plot.curve(ax[0], offsets, {"w0": kernel0[offsets % N], "learned": kernel[offsets % N]},
-               f"{variant} kernel w[Δ], Δ = n − k", xlabel="offset Δ (neurons)")
+               f"{variant} kernel w[Δ], Δ = n − k", xlabel="offset Δ (neurons)", ylabel="weight w[Δ]")
     if variant == "full":
         plot.heatmap(ax[1], nr.align_rows(w), "rows aligned to the diagonal (seed symmetrize)",
                      xlabel="presynaptic offset", ylabel="postsynaptic neuron")

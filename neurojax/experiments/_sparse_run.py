@@ -59,9 +59,11 @@ def _omp_story(out, key):
             recon[k] = r
     fig, ax = plot.figure(2, size=4.5)
     plot.curve(ax[0], np.arange(T), {"signal": x, "OMP k=1": recon[1], "OMP k=4": recon[4]},
-               "sinusoid mixture and OMP reconstructions", xlabel="t")
+               "sinusoid mixture and OMP reconstructions", xlabel="t (samples)",
+               ylabel="amplitude")
     plot.curve(ax[1], ks, {"relative error": errs}, "reconstruction error vs nonzeros",
-               xlabel="nonzero coefficients", logy=True, vlines=(4,))
+               xlabel="nonzero coefficients", ylabel="‖x − Da‖ / ‖x‖ (log axis)", logy=True,
+               vlines=(4,))
     plot.save(fig, out / "sparse_omp.png")
     return {"n_nonzero": ks, "relative_error": errs}
 

@@ -118,14 +118,15 @@ def _figures(out, run, meas, config):
                           .repeat(len(names), 1) for p in (1, 2, 3)])
     ends = np.cumsum([config.steps_W, config.steps_K])
     plot.curve(ax[0], np.arange(len(obj)), {n: obj[:, i] for i, n in enumerate(names)},
-               "InfoMax objective (batch mean)", xlabel="step", vlines=ends)
+               "InfoMax objective (batch mean)", xlabel="step", ylabel="J = ½ log det χᵀχ",
+               vlines=ends)
     rs = [(np.asarray(hist[str(p)]["rho_step"]) + off, np.asarray(hist[str(p)]["rho"]))
           for p, off in ((1, 0), (2, ends[0]), (3, ends[1])) if hist[str(p)]["rho_step"]]
     steps_r = np.concatenate([s for s, _ in rs])
     rho_r = np.concatenate([r if r.shape[1] == len(names) else r.repeat(len(names), 1)
                             for _, r in rs])
     plot.curve(ax[1], steps_r, {n: rho_r[:, i] for i, n in enumerate(names)}, "ρ(K) over training",
-               xlabel="step", vlines=ends)
+               xlabel="step", ylabel="spectral radius ρ(K)", vlines=ends)
     figs.append(plot.save(fig, Path(out) / "tinnitus_training.png").name)
 
     # one row of four panels per profile (a 2 × 2 grid for a single profile)
@@ -138,7 +139,7 @@ def _figures(out, run, meas, config):
         a.plot(pm["silence_after"], label="silence, after")
         a.plot(meas["mean_response_before"], ":", label="mean response to tones")
         a.plot(_output_channels(pm["gain"], config.n_out), "k--", alpha=0.5, label="hearing (gain)")
-        a.set(title=f"{n}: silence response", xlabel="output channel")
+        a.set(title=f"{n}: silence response", xlabel="output channel", ylabel="output g")
         a.legend(fontsize=6)
         sw = pm["sweep"]
         b.plot(sw["penalty"], sw["rho_before"], "o-", label="before attenuation")
@@ -146,12 +147,13 @@ def _figures(out, run, meas, config):
         plot.log_axis(b)
         b.axhline(4.0, color="r", linestyle="--", label="ρ = 4 (max σ' = 1/4)")
         b.axvline(config.rec_l2, color="gray", linestyle=":")
-        b.set(title=f"{n}: ρ(K) vs λ_K", xlabel="λ_K")
+        b.set(title=f"{n}: ρ(K) vs λ_K", xlabel="λ_K", ylabel="ρ(K)")
         b.legend(fontsize=6)
         sl = pm["slowing"]
         c.plot(sl["scale"], sl["newton_steps"], "o-", label="Newton")
         c.plot(sl["scale"], sl["picard_steps"], "s-", label="fixed-point iteration")
-        c.set(title=f"{n}: steps to equilibrium (silence)", xlabel="K scale s")
+        c.set(title=f"{n}: steps to equilibrium (silence)", xlabel="K scale s",
+              ylabel="solver steps")
         plot.log_axis(c, "y")
         c.legend(fontsize=6)
         d.plot(np.arange(1, config.n_in + 1), pm["audiogram_db"], "o-")
