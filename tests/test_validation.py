@@ -85,3 +85,20 @@ def test_discrete_measures_under_jit_give_nan_for_non_distributions():
     assert float(jax.jit(ni.entropy)(good)) == float(ni.entropy(good))
     with pytest.raises(ValueError, match="`p`"):
         ni.entropy(bad)
+
+
+def test_zero_sample_inputs_are_named_or_give_empty_results():
+    import neurojax.info as ni
+
+    model = nim.RecurrentInfoMax.tonotopic(8, 16)
+    for f in (nim.objective_and_grads, nim.infomax_grads):
+        with pytest.raises(ValueError, match="`xs`"):
+            f(model, jnp.zeros((0, 8)))
+    with pytest.raises(ValueError, match="`x` and `y`"):
+        ni.plugin_mi(np.zeros(0, int), np.zeros(0, int), n_x=2, n_y=2)
+    with pytest.raises(ValueError, match="`X`"):
+        ns.learn_dictionary(np.zeros((0, 4)), 2, 0.1, key=jax.random.key(0))
+    # the batched solvers: an empty batch has an empty result (was a raw error for lasso_lars)
+    for solve in (ns.lasso_lars, ns.fista):
+        r = solve(np.eye(4), np.zeros((0, 4)), 0.1)
+        assert r.codes.shape == (0, 4) and r.converged.shape == (0,)

@@ -120,6 +120,8 @@ def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = Non
         raise ValueError(f"`x` and `y` must be 1-D of the same length, got {x.shape} and {y.shape}")
     if not jnp.issubdtype(x.dtype, jnp.integer) or not jnp.issubdtype(y.dtype, jnp.integer):
         raise TypeError("`x` and `y` must be integer arrays (discretise continuous data first)")
+    if x.size == 0:
+        raise ValueError("`x` and `y` must hold at least one sample, got 0")
     if is_concrete(x) and is_concrete(y) and x.size and (int(x.min()) < 0 or int(y.min()) < 0):
         raise ValueError("`x` and `y` must be non-negative integers")
     n_x = int(x.max()) + 1 if n_x is None else check_positive_int("n_x", n_x)

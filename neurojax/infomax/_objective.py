@@ -138,6 +138,9 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     Both paths give the same gradients to the solve tolerance (tested at 1e-10).
     """
     check_choice("linear_solver", linear_solver, ("auto", *LINEAR_SOLVERS))
+    if jnp.ndim(xs) != 2 or jnp.shape(xs)[0] == 0:
+        raise ValueError(f"`xs` must be a batch (batch, n_in) of at least one sample, got shape "
+                         f"{jnp.shape(xs)}")
     roots, steps, ok = raw_batch_roots(model, xs, **solver_kwargs)
 
     def with_solver(how):

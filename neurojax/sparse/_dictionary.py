@@ -125,8 +125,9 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     initial dictionary (n_features, n_atoms); initial atoms are normalised. `nonneg=True` learns
     with non-negative codes ($a \ge 0$)."""
     X = jnp.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"`X` must be (n_samples, n_features), got shape {X.shape}")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"`X` must be (n_samples, n_features) with at least one sample, got "
+                         f"shape {X.shape}")
     check_finite("X", X)
     n_atoms = check_positive_int("n_atoms", n_atoms)
     steps = check_positive_int("steps", steps)

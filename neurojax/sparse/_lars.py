@@ -46,6 +46,10 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     eps = jnp.finfo(X.dtype).eps
     tol = check_tol(tol, X.dtype, float32=1e-4)
     alpha = jnp.asarray(alpha, X.dtype)
+    if X.shape[0] == 0:  # an empty batch: an empty result, as `fista` gives
+        z = jnp.zeros((0,), X.dtype)
+        return LassoResult(codes=jnp.zeros((0, p), X.dtype), num_steps=jnp.zeros((0,), jnp.int32),
+                           objective=z, gap=z, residual_norm=z, converged=jnp.zeros((0,), bool))
     k = min(max_active, f, p)
     codes, steps, status, primal, gap, res = _paths(D, X, alpha, bool(nonneg), k, min(f, p),
                                                     max_steps)
