@@ -42,3 +42,13 @@ def test_dim_bad_input():
         ni.train_dim(x, key=jax.random.key(0), batch_size=4, bound="dv")
     with pytest.raises(ValueError, match="`images` must be finite"):
         ni.train_dim(np.full((10, 8, 8), np.nan), key=jax.random.key(0), batch_size=4)
+
+
+def test_dim_experiment_probes_during_training(tmp_path):
+    from neurojax.experiments import dim_experiment
+
+    r = dim_experiment(tmp_path, steps=20, probe_at=(10, 50), batch_size=32, progress=False)
+    assert [c["steps"] for c in r["probe_curve"]] == [0, 10, 20]  # 50 >= steps is dropped
+    assert r["probe_curve"][0]["accuracy"] == r["probe_accuracy"]["random_encoder"]
+    assert r["probe_curve"][-1]["accuracy"] == r["probe_accuracy"]["deep_infomax"]
+    assert (tmp_path / "dim_probe.png").exists()

@@ -103,8 +103,8 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
 
     `probe_at`: step counts (< `steps`) at which training pauses to probe the features and to
     evaluate the bound on 128 held-out digits (`probe_curve`); training then continues (same
-    encoder and Adam state). Writes `dim_probe.png`; returns the four
-    accuracies, the objective and the curve."""
+    encoder and Adam state). Writes `dim_probe.png`; returns the four accuracies, the objective
+    and the curve."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -121,9 +121,10 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
     stops = sorted({int(s) for s in probe_at if 0 < s < steps}) + [steps]
     if progress:
         print(f"  Deep InfoMax: {steps} steps on {len(tr)} digits ({bound}) ...", flush=True)
+    random_accuracy = probe(encoder0)
     t0, encoder, state, done, history = time.perf_counter(), encoder0, None, 0, []
     curve = [{"steps": 0, "heldout_objective": float(ni.dim_objective(encoder0, held_out, bound)),
-              "accuracy": probe(encoder0)}] if len(stops) > 1 else []
+              "accuracy": random_accuracy}] if len(stops) > 1 else []
     for stop in stops:
         res = ni.train_dim(tr, key=jax.random.fold_in(k_train, done) if done else k_train,
                            steps=stop - done, batch_size=batch_size, bound=bound,
@@ -141,7 +142,7 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
         "raw_pixels": _probe(flat_tr, y_tr, flat_te, y_te, seed),
         f"pca_{features}": _probe((flat_tr - p.mean) @ p.components, y_tr,
                                   (flat_te - p.mean) @ p.components, y_te, seed),
-        "random_encoder": probe(encoder0),
+        "random_encoder": random_accuracy,
         "deep_infomax": curve[-1]["accuracy"] if curve else probe(encoder),
     }
     fig, ax = plot.figure(3 if curve else 2, size=4.5)

@@ -9,12 +9,12 @@ from ._analysis import (
     translation_invariance as translation_invariance,
     wave_speed as wave_speed,
 )
+from ._blocked import default_block as default_block
 from ._config import RingConfig as RingConfig
 from ._simulate import (
     RingParams as RingParams,
     RingState as RingState,
     SimulationResult as SimulationResult,
-    default_block as default_block,
     initial_state as initial_state,
     phi as phi,
     simulate as simulate,

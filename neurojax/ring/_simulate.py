@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
 from .._checks import check_choice, check_finite, check_positive_int
-from ._blocked import OpenBlock, resume_block, run_steps_blocked
+from ._blocked import OpenBlock, is_blocked, resolve_block, resume_block, run_steps_blocked
 from ._config import RingConfig
 
 Variant = Literal["full", "circulant", "single"]
@@ -242,7 +242,7 @@ def run_steps(state, p, steps, variant, stimulate, plastic, record_every, block=
     """`steps` steps as nested scans; records the rates (stack, N) after every
     `record_every`-th step, with the time axis first. `block` > 1 (full variant): blocks of that
     many steps as matrix products (`_blocked.py`; `resume` as there)."""
-    if _blocked(variant, block):
+    if is_blocked(variant, block):
         return run_steps_blocked(state, p, steps, stimulate, plastic, record_every, block,
                                  _rates, resume)
     if state.block is not None:  # the per-step path has no block in progress
@@ -271,7 +271,7 @@ def run_with_weights(state, p, steps, variant, stimulate, plastic, record_every,
     if weights_every is None:
         state, rec = run_steps(state, p, steps, variant, stimulate, plastic, record_every, block)
         return _real_weights(state), rec, None
-    if _blocked(variant, block):  # the scan carries the open block: give it one from the start
+    if is_blocked(variant, block):  # the scan carries the open block: give it one from the start
         state = resume_block(state, p, block, plastic)
 
     def run(st, n):
@@ -288,10 +288,6 @@ def run_with_weights(state, p, steps, variant, stimulate, plastic, record_every,
         state, tail = run(state, rest)
         rec = jnp.concatenate([rec, tail])
     return _real_weights(state), rec, ws
-
-
-def _blocked(variant, block) -> bool:
-    return variant == "full" and block is not None and block > 1
 
 
 @eqx.filter_jit
@@ -312,25 +308,6 @@ def run_batch(states, params, steps, variant, stimulate, plastic, record_every, 
                          tuple(jnp.broadcast_to(x, (B,)) for x in shared(states)))
     rec = jnp.swapaxes(rec, 0, 1)
     return states, rec, None if ws is None else jnp.swapaxes(ws, 0, 1)
-
-
-def default_block(config: RingConfig) -> int:
-    """Block length of the full variant when none is given: the delay, at most 50. Measured at
-    N = 500, delay 75 (2 CPU cores): float64 22.0-22.3 us/step for blocks of 25-64 (82.6 per
-    step unblocked), float32 12.4 at 48, 11.2 at 64."""
-    return max(1, min(config.delay_steps, 50))
-
-
-def resolve_block(block, config, variant):
-    """The block length a run uses: None for the non-full variants (a given `block` must then be
-    None), `default_block` when None, else validated (`_blocked.check_block`)."""
-    if variant != "full":
-        if block is not None:
-            raise ValueError(f"`block` applies to variant='full' only, got variant={variant!r}")
-        return None
-    from ._blocked import check_block
-
-    return default_block(config) if block is None else check_block(block, config)
 
 
 def check_run_args(config, steps, periods, record_every, weights_every):

@@ -10,6 +10,7 @@ from jaxtyping import Array, Float
 
 from .._checks import check_choice, check_finite
 from ..parallel import batch_sharding, check_divisible
+from ._blocked import resolve_block
 from ._config import RingConfig
 from ._simulate import (
     VARIANTS,
@@ -17,7 +18,6 @@ from ._simulate import (
     RingState,
     check_run_args,
     initial_state,
-    resolve_block,
     run_batch,
 )
 
