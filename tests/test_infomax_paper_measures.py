@@ -99,7 +99,7 @@ def test_connectivity_profile_equals_loops():
 
 def test_paper_audiogram_equals_numpy_bisection(x64):
     m = _model(scale=0.2)
-    a = np.asarray(nim.paper_audiogram(m))
+    a = np.asarray(nim.paper_audiogram(m).thresholds)
     g0 = _np_root(m, np.zeros(6))
     for c in (0, 3):
         def heard(amp, c=c):

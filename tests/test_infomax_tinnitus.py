@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import neurojax.info as info
 import neurojax.infomax as nim
 
 
@@ -50,10 +51,41 @@ def test_rho_equals_numpy(x64):
 
 def test_silence_response_is_the_zero_input_equilibrium(x64):
     m = _model(jax.random.key(0))
-    np.testing.assert_allclose(nim.silence_response(m), m(jnp.zeros(8)), rtol=0, atol=0)
+    s = nim.silence_response(m)
+    assert bool(s.converged)
+    np.testing.assert_allclose(s.g, m(jnp.zeros(8)), rtol=0, atol=0)
     # with K = 0: sigma(-threshold weights)
     m0 = nim.RecurrentInfoMax.tonotopic(8, 12, dtype=jnp.float64)
-    np.testing.assert_allclose(nim.silence_response(m0), jax.nn.sigmoid(-m0.W[:, -1]), rtol=1e-15)
+    np.testing.assert_allclose(nim.silence_response(m0).g, jax.nn.sigmoid(-m0.W[:, -1]), rtol=1e-15)
+
+
+def test_unconverged_fixed_points_are_reported(x64):
+    """K = 30·randn: the default solve (Picard, then Newton) fails at x = 0 and x = 1 (the issue's
+    K = 10·randn case now converges through the Newton fallback; with Picard alone its residual is
+    0.998, and was returned as a response); `converged` is False, the audiogram flags its
+    channels, and the bare-array functions (model call, sensitivity, objective and its gradient,
+    channel MI) are NaN."""
+    m = nim.RecurrentInfoMax.tonotopic(8, 8, dtype=jnp.float64)
+    bad = nim.RecurrentInfoMax(m.W, 30 * jax.random.normal(jax.random.key(0), (8, 8)))
+    x = jnp.ones(8)
+    s = nim.silence_response(bad)
+    assert not bool(s.converged)
+    ten = nim.RecurrentInfoMax(m.W, 10 * jax.random.normal(jax.random.key(0), (8, 8)))
+    assert not bool(nim.silence_response(ten, method="picard").converged)
+    assert bool(nim.silence_response(ten).converged)
+    with pytest.raises(eqx.EquinoxRuntimeError, match="did not converge"):
+        nim.silence_response(bad, throw=True)
+    a = nim.audiogram(bad)
+    assert a.thresholds.shape == (8,) and not bool(np.any(a.converged))
+    for f in (lambda mm: mm(x), lambda mm: nim.sensitivity(mm, x), lambda mm: nim.objective(mm, x),
+              lambda mm: info.network_channel_mi(mm, x, input_cov=jnp.eye(8), noise_var=0.1)):
+        assert np.all(np.isnan(f(bad)))
+    assert np.isfinite(nim.objective(m, x))
+    assert np.all(np.isnan(jax.jit(lambda mm: nim.objective(mm, x))(bad)))  # also traced
+    g = eqx.filter_grad(lambda mm: nim.objective(mm, x))(bad)
+    assert np.all(np.isnan(g.W)) and np.all(np.isnan(g.K))
+    r = nim.objective_and_grads(bad, x[None])
+    assert not bool(r.converged)
 
 
 def test_penalty_sweep_equals_a_python_loop(x64):
@@ -98,17 +130,19 @@ def test_critical_slowing_down(x64):
 
 def test_audiogram_bisection(x64):
     m = nim.RecurrentInfoMax.tonotopic(8, 12, dtype=jnp.float64)
-    thr = np.asarray(nim.audiogram(m, threshold=0.02))
-    assert np.all(np.isfinite(thr)) and np.all(thr > 0)
+    a = nim.audiogram(m, threshold=0.02)
+    thr = np.asarray(a.thresholds)
+    assert np.all(np.isfinite(thr)) and np.all(thr > 0) and bool(np.all(a.converged))
     # at the threshold amplitude the response exceeds the criterion, just below it does not
-    g0 = nim.silence_response(m)
+    g0 = nim.silence_response(m).g
     for c in (1, 4, 8):
         a = thr[c - 1]
         resp = lambda a, c=c: float(jnp.max(jnp.abs(m(nim.tone(8, c, a)) - g0)))  # noqa: E731
         assert resp(a) > 0.02 >= resp(a * (1 - 1e-6))
     # an attenuated ear: threshold scales by 1/gain (a linear gain in front of the network)
     gain = jnp.full(8, 0.5)
-    np.testing.assert_allclose(nim.audiogram(m, gain=gain, threshold=0.02, a_max=100.0), 2 * thr, rtol=1e-9)
+    np.testing.assert_allclose(nim.audiogram(m, gain=gain, threshold=0.02, a_max=100.0).thresholds,
+                               2 * thr, rtol=1e-9)
     # a dead channel is never heard
-    dead = nim.audiogram(m, gain=jnp.zeros(8).at[:4].set(1.0), threshold=0.02)
+    dead = nim.audiogram(m, gain=jnp.zeros(8).at[:4].set(1.0), threshold=0.02).thresholds
     assert np.all(np.isinf(dead[5:])) and np.all(np.isfinite(dead[:3]))

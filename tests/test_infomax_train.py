@@ -67,3 +67,20 @@ def test_bad_training_arguments():
         nim.train_on_batches(m, x, jnp.array([[0, 10]]))
     with pytest.raises(TypeError, match="`progress`"):
         nim.train(m, x, key=jax.random.key(0), steps=1, batch_size=4, progress=True)
+
+
+def test_diverging_training_stops_with_its_history(x64):
+    """ff_eta = rec_eta = 1 on 6 -> 6 diverges at step 5: `train` stops after that chunk with a
+    RuntimeWarning and returns the last finite model (the model of step 4, equal to a 4-step run) and
+    the statistics through the chunk that diverged (was: a raw LinAlgError from the rho(K) log)."""
+    m = nim.RecurrentInfoMax.tonotopic(6, 6, dtype=jnp.float64)
+    x = nim.tones(6, 64, key=jax.random.key(1))
+    kw = dict(key=jax.random.key(0), batch_size=4, log_every=2,
+              optimizer=nim.infomax_optimizer(ff_eta=1.0, rec_eta=1.0))
+    with pytest.warns(RuntimeWarning, match="diverged at step 5"):
+        r = nim.train(m, x, steps=40, **kw)
+    assert r.diverged_at == 5 and list(r.log_step) == [2, 4] and r.stats.objective.shape == (6,)
+    four = nim.train(m, x, steps=4, **kw)
+    assert four.diverged_at is None
+    assert np.array_equal(np.asarray(r.model.K), np.asarray(four.model.K))
+    assert np.array_equal(np.asarray(r.model.W), np.asarray(four.model.W))

@@ -191,3 +191,6 @@ def test_state_is_checked_against_the_config():
         nr.simulate(nr.RingConfig(N=30, tau_d=3e-3), steps=3, state=s)
     with pytest.raises(ValueError, match="variant='full'"):
         nr.simulate(short, steps=3, state=s, variant="full")
+    mixed = eqx.tree_at(lambda t: t.w, s, s.w.astype(jnp.float16))
+    with pytest.raises(ValueError, match="one real floating dtype"):
+        nr.simulate(short, steps=3, state=mixed)

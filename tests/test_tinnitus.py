@@ -143,3 +143,20 @@ def test_small_preset_reproduces_the_tinnitus_effect(x64, tmp_path):
     assert gain_b[n // 2:].mean() > gain_b[: n // 2].mean()
     assert gain_l[: n // 2].mean() > gain_l[n // 2:].mean()
     assert low["silence_ratio_lost"] > 1.2 > low["silence_ratio_intact"]
+
+
+def test_diverging_protocol_stops_cleanly_with_its_checkpoint(x64, tmp_path):
+    """Learning that goes non-finite (rec_eta = 100 diverges in phase 2's first chunk) stops the
+    protocol: it returns `diverged`, saves the state before the chunk and the history (phase 1's
+    30 steps), and the CLI layer raises LearningDiverged naming the phase, steps and checkpoint."""
+    from neurojax.experiments import LearningDiverged, tinnitus_experiment
+
+    cfg = TinnitusConfig(**(TINY | {"rec_eta": 100.0}))
+    r = run_protocol(cfg, "baseline", key=jax.random.key(0), checkpoint_dir=tmp_path / "ck",
+                     dtype=jnp.float64)
+    assert r.interrupted and r.diverged == {"phase": 2, "step": 0, "to": 10}
+    meta = json.loads((sorted((tmp_path / "ck").glob("ckpt-*"))[-1] / "meta.json").read_text())
+    assert meta["diverged"] == r.diverged and meta["history"]["2"]["objective"] == []
+    assert len(meta["history"]["1"]["objective"]) == 30
+    with pytest.raises(LearningDiverged, match="phase 2 between steps 0 and 10"):
+        tinnitus_experiment(tmp_path / "out", config=cfg, progress=False)

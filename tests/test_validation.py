@@ -102,3 +102,36 @@ def test_zero_sample_inputs_are_named_or_give_empty_results():
     for solve in (ns.lasso_lars, ns.fista):
         r = solve(np.eye(4), np.zeros((0, 4)), 0.1)
         assert r.codes.shape == (0, 4) and r.converged.shape == (0,)
+
+
+# solvers with a status flag whose array input can be traced (the others run stages from Python
+# or validate on the host: they raise eagerly, as tests/test_fuzz.py checks)
+TRACEABLE = {
+    "neurojax.infomax.equilibrium": "x", "neurojax.infomax.batch_roots": "xs",
+    "neurojax.infomax.ensemble_roots": "xt", "neurojax.infomax.ensemble_objective": "xt",
+    "neurojax.infomax.ensemble_cost": "eval_x", "neurojax.infomax.online_step": "xt",
+    "neurojax.infomax.online_run": "pool", "neurojax.infomax.objective_and_grads": "xs",
+    "neurojax.infomax.learn_steps": "data", "neurojax.infomax.ensemble_learn": "data",
+    "neurojax.sparse.fista": "X", "neurojax.sparse.ista": "X",
+}
+
+
+@pytest.mark.parametrize("qual", sorted(TRACEABLE))
+def test_no_solver_is_converged_with_non_finite_output_under_jit(qual):
+    """A NaN in the solver's data, traced (no eager check can see it): the status is False."""
+    spec, arg = _specs()[qual], TRACEABLE[qual]
+    bad = np.array(spec.kwargs[arg], dtype=np.float32)
+    bad.flat[0] = np.nan
+    rest = {k: v for k, v in spec.kwargs.items() if k != arg}
+    out = jax.jit(lambda a: spec.call(**rest, **{arg: a}))(bad)
+    assert spec.status is not None and not spec.status(out), f"{qual}: NaN input, status True"
+    good = jax.jit(lambda a: spec.call(**rest, **{arg: a}))(np.asarray(spec.kwargs[arg]))
+    assert all(bool(np.all(np.isfinite(np.asarray(x)))) for x in jax.tree.leaves(good)
+               if np.issubdtype(np.asarray(x).dtype, np.inexact))
+
+
+def _specs():
+    """The fuzz table (tests/fuzz_specs.py) keyed by qualified name."""
+    from test_fuzz import API, SPECS
+
+    return {q: SPECS[o] for q, o in API.items() if o in SPECS}

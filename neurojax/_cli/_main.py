@@ -230,10 +230,14 @@ def main(argv=None) -> int:
     except ValueError as err:
         sys.stderr.write(f"neurojax: error: {err}\n")
         return 2
+    from ..experiments import LearningDiverged
     from . import _commands
 
     try:
         return _commands.run(args)
+    except LearningDiverged as err:  # the run stopped cleanly; its checkpoint says where
+        sys.stderr.write(f"neurojax {args.command}: error: {err}\n")
+        return 1
     except (ValueError, TypeError) as err:  # bad values found after parsing: one line, status 2
         sys.stderr.write(f"neurojax {args.command}: error: {err}\n")
         return 2

@@ -26,6 +26,7 @@ from ._sparse_run import (
     sparse_experiment as sparse_experiment,
 )
 from ._tinnitus_protocol import (
+    LearningDiverged as LearningDiverged,
     TinnitusConfig as TinnitusConfig,
     TinnitusResult as TinnitusResult,
     run_protocol as run_protocol,

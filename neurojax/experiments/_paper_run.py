@@ -65,8 +65,8 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     scales = np.round(np.arange(0, 4 + 1e-9, scale_step), 6)
     key = jax.random.fold_in(jax.random.key(seed), 99)
     curves = {"before": nim.paper_slowing(before, xs, scales, key=key)}
-    silence_before = np.asarray(nim.silence_response(before))
-    audio_before = np.asarray(nim.paper_audiogram(before))
+    s_before, a_before = nim.silence_response(before), nim.paper_audiogram(before)
+    silence_before, audio_before = np.asarray(s_before.g), np.asarray(a_before.thresholds)
     ref_db = float(np.mean(10 * np.log10(audio_before)))
     stops = np.asarray(hist[3]["active"]) if np.size(hist[3]["active"]) else None
     profiles = {}
@@ -76,7 +76,9 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
         gain = np.asarray(run.gains[p])
         lost = _output_channels(gain, config.n_out) < 0.5
         curves[name] = nim.paper_slowing(after, xs, scales, key=key)
-        audio = np.asarray(nim.paper_audiogram(after, gain=jnp.asarray(gain, dt)))
+        a_after = nim.paper_audiogram(after, gain=jnp.asarray(gain, dt))
+        audio = np.asarray(a_after.thresholds)
+        s_after = nim.silence_response(after)
         span = max(1, config.n_out // 10)
         conn = {part: (nim.connectivity_profile(after.K, mask, max_offset=span).tolist()
                        if mask.any() else None) for part, mask in (("deprived", lost),
@@ -90,8 +92,10 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
             "rho_drift_last10pct_phase3": _drift(hist, 3, L * P)[p * L:(p + 1) * L],
             "representative": {
                 "stopped_at": _stopped_at(stops, k, config.eval_every),
-                "silence_after": np.asarray(nim.silence_response(after)).tolist(),
-                "silence_mean_after": float(np.mean(nim.silence_response(after))),
+                "silence_after": np.asarray(s_after.g).tolist(),
+                "silence_mean_after": float(np.mean(s_after.g)),
+                "silence_converged_after": bool(s_after.converged),
+                "audiogram_converged_after": bool(np.all(a_after.converged)),
                 "lost_outputs": int(lost.sum()),
                 "audiogram_after": audio.tolist(),
                 "audiogram_db_after": (10 * np.log10(audio) - ref_db).tolist(),
@@ -108,6 +112,8 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
         "representative_lambda": float(lam[i]),
         "before": {"silence": silence_before.tolist(), "spontaneous": float(silence_before.mean()),
                    "audiogram": audio_before.tolist(), "audiogram_ref_db": ref_db,
+                   "silence_converged": bool(s_before.converged),
+                   "audiogram_converged": bool(np.all(a_before.converged)),
                    "s_c": float(curves["before"].s_c)},
         "profiles": profiles,
         "slowing": {name: {f: np.asarray(getattr(c, f)).tolist() for f in

@@ -110,7 +110,9 @@ class TinnitusResult(eqx.Module):
     checkpoint metadata, is set and the other fields are None); `models`: {phase: model} (phase 0:
     the initial network; phase 3 stacked over profiles); `data`, `data_attenuated` (profiles ×
     samples × n_in), `gains` (profiles × n_in), `profiles` (names); `history`: per phase, the
-    per-step objective and the per-log ρ(K)."""
+    per-step objective and the per-log ρ(K). `diverged`: None, or where learning diverged
+    (`phase`, `step` — the chunk's first step, the state saved — and `to`, its end); then the run
+    stopped there, `interrupted` is True and the checkpoint holds the last finite state."""
 
     interrupted: bool = eqx.field(static=True)
     meta: dict
@@ -120,6 +122,17 @@ class TinnitusResult(eqx.Module):
     gains: jax.Array | None = None
     profiles: list | None = eqx.field(static=True, default=None, converter=lambda v: v if v is None else tuple(v))
     history: dict | None = None
+    diverged: dict | None = None
+
+
+class LearningDiverged(RuntimeError):
+    """Raised by the experiment drivers when a protocol's learning diverged (non-finite weights);
+    the run's checkpoint keeps the last finite state and the history before it."""
+
+
+def _finite(models) -> bool:
+    return all(bool(jnp.all(jnp.isfinite(a)))
+               for a in jax.tree.leaves(eqx.filter(models, eqx.is_inexact_array)))
 
 
 def profiles_of(profile) -> list:
@@ -239,6 +252,11 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
                     return TinnitusResult(interrupted=True, meta=meta)
             idx = nim.batch_indices(config.n_samples, config.batch_size, range(lo, hi), key=pkey)
             r = _learn(models, states, xs, idx, opt)
+            if not _finite(r.model):  # stop cleanly: keep (and save) the state before the chunk
+                meta["diverged"] = {"phase": phase, "step": lo, "to": hi}
+                ckpt.save(meta, models, states, _finished(snapshots))
+                return TinnitusResult(interrupted=True, meta=meta, history=meta["history"],
+                                      diverged=meta["diverged"])
             models, states, objective = r.model, r.opt_state, np.asarray(r.stats.objective)
             hist["objective"].extend(objective.T.tolist())  # steps x profiles
             rhos = np.asarray(jax.vmap(nim.rho)(models.K)).tolist()

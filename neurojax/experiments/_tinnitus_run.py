@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _plotting as plot, infomax as nim
 from ._serialise import fields, jsonable
-from ._tinnitus_protocol import TinnitusConfig, run_protocol
+from ._tinnitus_protocol import LearningDiverged, TinnitusConfig, run_protocol
 
 SCALES = np.linspace(0.0, 4.0, 17)
 
@@ -27,10 +27,14 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
     NumPy arrays and numbers per profile (`profiles`) and before phase 3."""
     m2, m3 = run.models[2], run.models[3]
     x, gains = run.data, run.gains
-    silence_before = np.asarray(nim.silence_response(m2))
+    s_before = nim.silence_response(m2)
+    silence_before = np.asarray(s_before.g)
     mean_before = np.asarray(jnp.mean(jax.vmap(m2)(x[:500]), axis=0))
-    res = {"silence_before": silence_before, "mean_response_before": mean_before, "profiles": {}}
-    audio_before = np.asarray(nim.audiogram(m2))
+    res = {"silence_before": silence_before, "mean_response_before": mean_before, "profiles": {},
+           "silence_converged_before": bool(s_before.converged)}
+    a_before = nim.audiogram(m2)
+    audio_before = np.asarray(a_before.thresholds)
+    res["audiogram_converged_before"] = bool(np.all(a_before.converged))
     lam = (np.geomspace(config.rec_l2 / 16, config.rec_l2 * 2, 8) if config.penalties is None
            else np.asarray(config.penalties, float))
     s_norm, s_att = sweep_steps or (config.steps_K, config.steps_attenuated)
@@ -42,13 +46,17 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
                                learn_W=config.learn_W_attenuated)
     for i, name in enumerate(run.profiles):
         m = nim.take(m3, i)
-        after = np.asarray(nim.silence_response(m))
+        s_after = nim.silence_response(m)
+        after = np.asarray(s_after.g)
         lost = _output_channels(gains[i], config.n_out) < 0.5
-        audio_after = np.asarray(nim.audiogram(m, gain=gains[i]))
+        a_after = nim.audiogram(m, gain=gains[i])
+        audio_after = np.asarray(a_after.thresholds)
         sweep = {"penalty": sweeps.penalty, "rho_before": sweeps.rho_before,
                  "rho_after": sweeps.rho_after[i]}
         res["profiles"][name] = {
             "gain": np.asarray(gains[i]), "silence_after": after,
+            "silence_converged_after": bool(s_after.converged),
+            "audiogram_converged_after": bool(np.all(a_after.converged)),
             "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run.data_attenuated[i][:500]),
                                                         axis=0)),
             "lost_outputs": lost,
@@ -190,6 +198,11 @@ def tinnitus_experiment(out: Path, *, preset: str = "small", profile: str = "bas
 
     run = run_protocol(config, profile, key=key, checkpoint_dir=Path(out) / "checkpoint",
                        resume=resume, overwrite=overwrite, progress=report)
+    if run.diverged is not None:
+        d = run.diverged
+        raise LearningDiverged(f"learning diverged in phase {d['phase']} between steps {d['step']} "
+                               f"and {d['to']} (non-finite weights); {Path(out) / 'checkpoint'} "
+                               f"holds the state at step {d['step']} and the history")
     t_train = time.perf_counter() - t0
     if progress:
         print("  measures: silence, λ_K sweep, critical slowing, audiograms ...", flush=True)

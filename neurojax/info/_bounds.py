@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._checks import check_choice
+
 
 def _square(scores):
     s = jnp.asarray(scores)
@@ -65,4 +67,8 @@ BOUNDS = {"infonce": infonce, "nwj": nwj, "dv": donsker_varadhan, "jsd": jensen_
 def mi_estimate(scores, bound: str):
     """The MI estimate that goes with a training objective: the bound itself, or for `jsd` the
     NWJ bound of the shifted critic `scores + 1`."""
+    check_choice("bound", bound, set(BOUNDS))
+    scores = jnp.asarray(scores)
+    if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+        raise ValueError(f"`scores` must be a square (b, b) critic matrix, got shape {scores.shape}")
     return nwj(scores + 1.0) if bound == "jsd" else BOUNDS[bound](scores)

@@ -29,7 +29,12 @@ def gaussian_channel_mi(chi: Float[Array, "m n"], input_cov: Float[Array, "n n"]
     if not noise_var > 0:
         raise ValueError(f"`noise_var` must be > 0, got {noise_var}")
     check_finite("chi", chi)
+    return _channel_mi(chi, cov, noise_var)
+
+
+def _channel_mi(chi, cov, noise_var):
     check_finite("input_cov", cov)
+    n = chi.shape[1]
     chol = cholesky(cov)
     a = chi @ chol
     return 0.5 * logdet_spd(jnp.eye(n, dtype=a.dtype) + a.T @ a / noise_var)
@@ -39,5 +44,11 @@ def network_channel_mi(model, x: Float[Array, " n_in"], *, input_cov, noise_var:
                        **solver_kwargs) -> Float[Array, ""]:
     r"""Gaussian-channel MI of the recurrent InfoMax network linearised at input `x`:
     `gaussian_channel_mi(sensitivity(model, x), input_cov, noise_var)` (inputs $x + \delta$,
-    $\delta \sim \mathcal N(0, \Sigma_x)$ small, output noise variance $\sigma^2$)."""
-    return gaussian_channel_mi(sensitivity(model, x, **solver_kwargs), input_cov, noise_var)
+    $\delta \sim \mathcal N(0, \Sigma_x)$ small, output noise variance $\sigma^2$). NaN where the
+    network's fixed point did not converge (as :func:`neurojax.infomax.sensitivity`)."""
+    cov = jnp.asarray(input_cov)
+    if cov.shape != (model.n_in, model.n_in):
+        raise ValueError(f"`input_cov` must be ({model.n_in}, {model.n_in}), got {cov.shape}")
+    if not noise_var > 0:
+        raise ValueError(f"`noise_var` must be > 0, got {noise_var}")
+    return _channel_mi(sensitivity(model, x, **solver_kwargs), cov, noise_var)

@@ -23,7 +23,7 @@ from jax.scipy.special import digamma, ndtri
 from jaxtyping import Array, Float
 
 from .. import _linalg
-from .._checks import check_paired, check_positive_int, check_samples, is_concrete
+from .._checks import check_finite, check_paired, check_positive_int, check_samples, is_concrete
 
 
 def copnorm(x) -> Float[Array, "n *d"]:
@@ -33,6 +33,7 @@ def copnorm(x) -> Float[Array, "n *d"]:
     x = jnp.asarray(x)
     if x.ndim == 0:
         raise ValueError(f"`x` must have a samples axis, got shape {x.shape}")
+    check_finite("x", x)  # a NaN has no rank
     n = x.shape[0]
     order = jnp.argsort(x, axis=0, stable=True)
     # the inverse permutation by a scatter (a second argsort costs as much as the first)
@@ -162,6 +163,9 @@ def gcmi_mixed(x, labels, n_classes: int | None = None, *, biascorrect: bool = T
                          f"got {labels.shape}")
     if not jnp.issubdtype(labels.dtype, jnp.integer):
         raise ValueError(f"`labels` must be integers 0..n_classes-1, got dtype {labels.dtype}")
+    if is_concrete(labels) and labels.size and int(np.min(np.asarray(labels))) < 0:
+        raise ValueError(f"`labels` must be integers 0..n_classes-1, got "
+                         f"{int(np.min(np.asarray(labels)))}")
     if n_classes is None:
         if not is_concrete(labels):
             raise ValueError("`n_classes` is required when `labels` is traced (under jit/vmap)")

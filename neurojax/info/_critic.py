@@ -19,6 +19,7 @@ class SeparableCritic(eqx.Module):
 
     def __init__(self, d_x: int, d_y: int, *, key: PRNGKeyArray, width: int = 64, depth: int = 2,
                  embed: int = 32):
+        d_x, d_y = check_positive_int("d_x", d_x), check_positive_int("d_y", d_y)
         kg, kh = jax.random.split(key)
         self.g = eqx.nn.MLP(d_x, embed, width, depth, activation=jax.nn.relu, key=kg)
         self.h = eqx.nn.MLP(d_y, embed, width, depth, activation=jax.nn.relu, key=kh)
@@ -33,6 +34,7 @@ class ConcatCritic(eqx.Module):
     mlp: eqx.nn.MLP
 
     def __init__(self, d_x: int, d_y: int, *, key: PRNGKeyArray, width: int = 64, depth: int = 2):
+        d_x, d_y = check_positive_int("d_x", d_x), check_positive_int("d_y", d_y)
         self.mlp = eqx.nn.MLP(d_x + d_y, "scalar", width, depth, activation=jax.nn.relu, key=key)
 
     def scores(self, x, y):

@@ -33,7 +33,9 @@ class DIMEncoder(eqx.Module):
 
     def __init__(self, shape: tuple[int, int], features: int = 32, *, key: PRNGKeyArray,
                  channels: int = 32, embed: int = 64):
-        h, w = (check_positive_int("shape", int(s)) for s in shape)
+        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+            raise ValueError(f"`shape` must be an image shape (h, w), got {shape!r}")
+        h, w = (check_positive_int("shape", s) for s in shape)
         features = check_positive_int("features", features)
         k1, k2, k3, k4, k5 = jax.random.split(key, 5)
         self.conv1 = eqx.nn.Conv2d(1, channels, 3, padding=1, key=k1)
@@ -55,6 +57,12 @@ class DIMEncoder(eqx.Module):
 def dim_objective(encoder: DIMEncoder, images: Float[Array, "b h w"], bound: str = "jsd"):
     r"""The local Deep InfoMax objective of a batch: the `bound` of the scores $s_p$ averaged over
     positions (module docstring). Differentiable; maximise it."""
+    check_choice("bound", bound, set(BOUNDS))
+    images = jnp.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != tuple(encoder.shape):
+        raise ValueError(f"`images` must be (b, {encoder.shape[0]}, {encoder.shape[1]}) for this "
+                         f"encoder, got shape {images.shape}")
+    check_finite("images", images)
     local = jax.vmap(encoder.local)(images)  # (b, p, c)
     glob = jax.vmap(encoder)(images)  # (b, f)
     phi = jax.vmap(jax.vmap(encoder.local_embed))(local)  # (b, p, e)

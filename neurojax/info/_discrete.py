@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_choice, check_positive_int, is_concrete
+from .._checks import check_choice, check_finite, check_positive_int, is_concrete
 
 
 def _xlogy(x, y):
@@ -69,8 +69,11 @@ def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None =
     number of non-empty bins (the plug-in estimate is biased low by about that much)."""
     check_choice("correction", correction, {None, "miller_madow"})
     c = jnp.asarray(counts)
-    if is_concrete(c) and (np.any(np.asarray(c) < 0) or not np.all(np.isfinite(np.asarray(c)))):
-        raise ValueError("`counts` must be finite and non-negative")
+    if is_concrete(c) and (np.any(np.asarray(c) < 0) or not np.all(np.isfinite(np.asarray(c)))
+                           or np.any(np.asarray(c) != np.round(np.asarray(c)))):
+        raise ValueError("`counts` must be finite, non-negative whole numbers")
+    if c.ndim == 0 or c.shape[-1] == 0:
+        raise ValueError(f"`counts` must have at least one bin (last axis), got shape {c.shape}")
     c = c.astype(jnp.result_type(float))
     n = jnp.sum(c, axis=-1)
     p = c / jnp.maximum(n, 1)[..., None]
@@ -106,6 +109,16 @@ def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None =
 
 def joint_histogram(x: Int[Array, " n"], y: Int[Array, " n"], n_x: int, n_y: int):
     """Counts table `C[a, b] = #{i: x_i = a, y_i = b}` of paired integer samples (a scatter-add)."""
+    n_x, n_y = check_positive_int("n_x", n_x), check_positive_int("n_y", n_y)
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"`x` and `y` must be 1-D of the same length, got {x.shape} and {y.shape}")
+    for name, v, size in (("x", x, n_x), ("y", y, n_y)):
+        if not jnp.issubdtype(v.dtype, jnp.integer):
+            raise ValueError(f"`{name}` must hold integer labels, got dtype {v.dtype}")
+        a = np.asarray(v) if is_concrete(v) else None
+        if a is not None and a.size and (int(a.min()) < 0 or int(a.max()) >= size):
+            raise ValueError(f"`{name}` must lie in [0, {size}), got {int(a.min())}..{int(a.max())}")
     return jnp.zeros((n_x, n_y), jnp.int32).at[x, y].add(1)
 
 
@@ -142,6 +155,7 @@ def quantize(x: Float[Array, " n"], n_bins: int) -> Int[Array, " n"]:
     n_bins = check_positive_int("n_bins", n_bins)
     if x.ndim != 1:
         raise ValueError(f"`x` must be 1-D, got shape {x.shape}")
+    check_finite("x", x)  # a NaN has no rank
     ranks = jnp.argsort(jnp.argsort(x))
     return (ranks * n_bins // x.shape[0]).astype(jnp.int32)
 

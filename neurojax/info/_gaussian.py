@@ -1,9 +1,10 @@
 r"""Closed forms for Gaussians (seed 003): differential entropy, KL divergence, MI between blocks."""
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_square
+from .._checks import check_finite, check_positive_int, check_square, is_concrete
 from .._linalg import logdet_spd, solve
 
 
@@ -21,9 +22,12 @@ def gaussian_kl(mu0, cov0, mu1, cov1) -> Float[Array, ""]:
     cov0, cov1 = check_square("cov0", cov0, "covariance"), check_square("cov1", cov1, "covariance")
     mu0, mu1 = jnp.asarray(mu0), jnp.asarray(mu1)
     d = cov0.shape[0]
-    if cov1.shape != cov0.shape or mu0.shape != (d,) or mu1.shape != (d,):
-        raise ValueError(f"shapes must be mu (d,), cov (d, d) with one d, got {mu0.shape}, "
-                         f"{cov0.shape}, {mu1.shape}, {cov1.shape}")
+    for name, shape, want in (("mu0", mu0.shape, (d,)), ("mu1", mu1.shape, (d,)),
+                              ("cov1", cov1.shape, (d, d))):
+        if shape != want:
+            raise ValueError(f"`{name}` must have shape {want} (d = {d} from `cov0`), got {shape}")
+    check_finite("mu0", mu0)
+    check_finite("mu1", mu1)
     diff = mu1 - mu0
     rhs = jnp.concatenate([cov0, diff[:, None]], axis=1)
     sol = solve(cov1, rhs)
@@ -34,6 +38,7 @@ def gaussian_mi(cov: Float[Array, "d d"], d_x: int) -> Float[Array, ""]:
     r"""MI between the first `d_x` and the remaining coordinates of a joint Gaussian:
     $I(X;Y) = \tfrac12\bigl(\log\det\Sigma_{XX} + \log\det\Sigma_{YY} - \log\det\Sigma\bigr)$."""
     cov = check_square("cov", cov, "covariance")
+    d_x = check_positive_int("d_x", d_x)
     if not 0 < d_x < cov.shape[0]:
         raise ValueError(f"`d_x` must be in [1, {cov.shape[0] - 1}], got {d_x}")
     return 0.5 * (logdet_spd(cov[:d_x, :d_x]) + logdet_spd(cov[d_x:, d_x:]) - logdet_spd(cov))
@@ -41,9 +46,17 @@ def gaussian_mi(cov: Float[Array, "d d"], d_x: int) -> Float[Array, ""]:
 
 def correlated_gaussian_mi(rho, d: int = 1):
     r"""MI of `d` independent pairs $(x_i, y_i)$ with correlation $\rho$: $-\tfrac d2 \log(1-\rho^2)$."""
-    return -0.5 * d * jnp.log1p(-jnp.asarray(rho) ** 2)
+    d = check_positive_int("d", d)
+    rho = jnp.asarray(rho)
+    if is_concrete(rho) and not bool(np.all(np.abs(np.asarray(rho)) < 1)):
+        raise ValueError(f"`rho` must lie in (-1, 1), got {rho}")
+    return -0.5 * d * jnp.log1p(-rho ** 2)
 
 
 def rho_for_mi(mi, d: int = 1):
     r"""The correlation $\rho$ that gives `mi` nats over `d` pairs: $\sqrt{1 - e^{-2\,mi/d}}$."""
-    return jnp.sqrt(-jnp.expm1(-2 * jnp.asarray(mi) / d))
+    d = check_positive_int("d", d)
+    mi = jnp.asarray(mi)
+    if is_concrete(mi) and not bool(np.all(np.isfinite(np.asarray(mi)) & (np.asarray(mi) >= 0))):
+        raise ValueError(f"`mi` must be finite and >= 0, got {mi}")
+    return jnp.sqrt(-jnp.expm1(-2 * mi / d))

@@ -27,10 +27,15 @@ from ._neighbours import (
 from ._reference import check_correction, gaussian_reference_bias
 
 
+def _check_chunk(chunk):
+    """`chunk`: None or an int >= 1, checked whichever backend runs (the k-d tree ignores it)."""
+    return chunk if chunk is None else check_positive_int("chunk", chunk)
+
+
 def _check_k(k, n):
     k = check_positive_int("k", k)
     if k >= n:
-        raise ValueError(f"`k` must be < the number of samples ({n}), got {k}")
+        raise ValueError(f"`k` must be < the number of samples of `x` ({n}), got {k}")
     return k
 
 
@@ -97,7 +102,7 @@ def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None,
     Returns:
         The estimate in nats, a scalar of the inputs' dtype."""
     x, y = check_paired(("x", "y"), x, y)
-    k = _check_k(k, x.shape[0])
+    k, chunk = _check_k(k, x.shape[0]), _check_chunk(chunk)
     value = _ksg_mi(x, y, k, method, chunk)
     if not check_correction(bias_correction, n_surrogates, key):
         return value
@@ -125,7 +130,7 @@ def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = No
     `bias_correction`, `n_surrogates` and `key` as :func:`ksg_mi` (the Gaussian reference is the
     conditional Gaussian MI of each surrogate)."""
     x, y, z = check_paired(("x", "y", "z"), x, y, z)
-    k = _check_k(k, x.shape[0])
+    k, chunk = _check_k(k, x.shape[0]), _check_chunk(chunk)
     value = _ksg_cmi(x, y, z, k, method, chunk)
     if not check_correction(bias_correction, n_surrogates, key):
         return value

@@ -36,10 +36,10 @@ CORRECTIONS = ("gaussian",)
 
 def check_correction(bias_correction, n_surrogates, key):
     """Validate the bias-correction arguments; returns whether a correction was asked for."""
+    check_positive_int("n_surrogates", n_surrogates)
     if bias_correction is None:
         return False
     check_choice("bias_correction", bias_correction, CORRECTIONS)
-    check_positive_int("n_surrogates", n_surrogates)
     if key is None:
         raise ValueError("`key` is required with bias_correction='gaussian' (it draws the "
                          "Gaussian surrogates)")

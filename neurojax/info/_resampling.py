@@ -53,9 +53,16 @@ def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKe
     `estimator(x, y)`: the null distribution is the statistic with the rows of `y` permuted
     (`n_permutations` uniform random permutations, drawn with `key`). One jitted program; the
     permutations run `batch_size` at a time under `vmap`."""
+    _check_estimator(estimator)
     x, y = check_paired(("x", "y"), x, y)
     n_permutations = check_positive_int("n_permutations", n_permutations)
     return _permutation(estimator, x, y, n_permutations, key, batch_size)
+
+
+def _check_estimator(estimator):
+    if not callable(estimator):
+        raise TypeError(f"`estimator` must be a callable estimator(x, y), got "
+                        f"{type(estimator).__name__}")
 
 
 @eqx.filter_jit
@@ -74,6 +81,7 @@ def bootstrap_ci(estimator, x, y, *, n_resamples: int = 1000, key: PRNGKeyArray,
     replacement `n_resamples` times (with `key`); `level` in (0, 1). One jitted program. Note that
     resampling with replacement duplicates samples, which biases nearest-neighbour estimators
     (duplicates sit at distance 0); prefer copula or Gaussian estimators here."""
+    _check_estimator(estimator)
     x, y = check_paired(("x", "y"), x, y)
     n_resamples = check_positive_int("n_resamples", n_resamples)
     if not 0 < level < 1:

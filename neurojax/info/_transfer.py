@@ -41,6 +41,7 @@ def transfer_entropy(source, target, *, lag: int = 1, history: int = 1, estimato
     `"gaussian"` (linear-Gaussian, no bias correction)."""
     lag = check_positive_int("lag", lag)
     history = check_positive_int("history", history)
+    k = check_positive_int("k", k)
     check_choice("estimator", estimator, ESTIMATORS)
     s, t = jnp.asarray(source), jnp.asarray(target)
     single = s.ndim == 1 and t.ndim == 1

@@ -15,6 +15,7 @@ from ._equilibrium import (
 )
 from ._hearing import (
     PROFILES as PROFILES,
+    Audiogram as Audiogram,
     audiogram as audiogram,
     hearing_loss as hearing_loss,
     paper_audiogram as paper_audiogram,

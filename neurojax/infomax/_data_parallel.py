@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
 from ..parallel import check_divisible, mesh_axis
+from ._equilibrium import check_batch
 from ._objective import ObjectiveResult, objective_and_grads
 
 
@@ -20,6 +21,7 @@ def sharded_objective_and_grads(model, xs, mesh, **solver_kwargs) -> ObjectiveRe
     """:func:`objective_and_grads` with the batch `xs` (B, n_in) split over `mesh` (a 1-D mesh
     with any axis name, or `(mesh, axis_name)`; B divisible by the devices along that axis);
     returns the same :class:`ObjectiveResult`."""
+    check_batch(model, xs)
     check_divisible("batch size", xs.shape[0], mesh)
     mesh, axis = mesh_axis(mesh)
 

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from .._checks import check_finite, check_positive_int
 from ..parallel import batch_sharding, put_global, replicate
 from ._learning import infomax_optimizer, with_hyperparams
 from ._stability import rho
@@ -22,11 +23,18 @@ from ._train import TrainResult, batch_indices, learn_steps
 
 def stack(tree, n: int):
     """`tree` broadcast to a leading member axis of length `n` (every array leaf)."""
+    n = check_positive_int("n", n)
     return jax.tree.map(lambda v: jnp.broadcast_to(v, (n,) + v.shape), tree)
 
 
 def take(tree, i):
-    """Member `i` of a PyTree stacked over a leading member axis."""
+    """Member `i` of a PyTree stacked over a leading member axis (an int in [-n, n) checked
+    eagerly; a traced `i` is clamped, as JAX indexing is)."""
+    if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+        sizes = {jnp.shape(v)[0] for v in jax.tree.leaves(tree) if jnp.ndim(v) > 0}
+        for n in sizes:
+            if not -n <= i < n:
+                raise ValueError(f"`i` must lie in [-{n}, {n}) (the members), got {i}")
     return jax.tree.map(lambda v: v[i], tree)
 
 
@@ -37,6 +45,11 @@ def ensemble_learn(models, opt_states, data, idx, optimizer, *, shared_data: boo
     `shared_data` (one data set for all, never copied per member). All members see the batches
     `idx`. Pure (jit it, or call it inside a jitted function). `linear_solver` defaults to "lu"
     (see the module docstring). Returns a :class:`TrainResult` stacked over members."""
+    want = 2 if shared_data else 3
+    if jnp.ndim(data) != want:
+        raise ValueError(f"`data` must be {'(n_samples, n_in)' if shared_data else '(members, n_samples, n_in)'}"
+                         f" (shared_data={shared_data}), got shape {jnp.shape(data)}")
+    check_finite("data", data)
     solver_kwargs.setdefault("linear_solver", "lu")
     run = lambda m, s, x: learn_steps(m, s, x, idx, optimizer, **solver_kwargs)  # noqa: E731
     return jax.vmap(run, in_axes=(0, 0, None if shared_data else 0))(models, opt_states, data)
@@ -68,6 +81,12 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
     if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(~(lam >= 0))):
         raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
     data, data_att = jnp.asarray(data), jnp.asarray(data_att)
+    if data.ndim != 2 or data.shape[1] != model.n_in:
+        raise ValueError(f"`data` must have shape (n_samples, {model.n_in}), got {data.shape}")
+    check_finite("data", data)
+    check_finite("data_att", data_att)
+    steps_normal = check_positive_int("steps_normal", steps_normal, allow_zero=True)
+    steps_attenuated = check_positive_int("steps_attenuated", steps_attenuated, allow_zero=True)
     one_profile = data_att.ndim == 2
     if data_att.ndim not in (2, 3) or data_att.shape[-2:] != data.shape:
         raise ValueError(f"`data_att` must have shape {data.shape} or (profiles, *{data.shape}), "

@@ -170,9 +170,23 @@ def equilibrium(
     return EquilibriumResult(g=g, num_steps=steps, converged=ok)
 
 
+def check_model(model) -> None:
+    """TypeError unless `model` is a recurrent InfoMax network (W, K and `augment`)."""
+    if not all(hasattr(model, a) for a in ("W", "K", "augment", "n_in")):
+        raise TypeError(f"`model` must be a RecurrentInfoMax, got {type(model).__name__}")
+
+
+def check_batch(model, xs) -> None:
+    """ValueError unless `xs` is a batch (batch, n_in) of inputs of `model`."""
+    if jnp.ndim(xs) != 2 or jnp.shape(xs)[1] != model.n_in:
+        raise ValueError(f"`xs` must be a batch (batch, {model.n_in}) for this model, got shape "
+                         f"{jnp.shape(xs)}")
+
+
 def root_of(model, x, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
     """`(h, g_root, num_steps, converged)` for one input: the solver settings shared by
     :func:`equilibrium`, :func:`batch_roots` and the objective (unknown settings raise TypeError)."""
+    check_model(model)
     check_choice("method", method, METHODS)
     check_settings(rtol, atol, max_steps)
     h = model.W @ model.augment(jnp.asarray(x))
@@ -200,7 +214,9 @@ def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto
 
 def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None, max_steps: int = 64):
     """:func:`batch_roots` as the tuple `(g, num_steps, converged)` (shared inside the package)."""
+    check_model(model)
     check_choice("method", method, METHODS)
+    check_batch(model, xs)
 
     def roots(how):
         return jax.vmap(lambda x: root_of(model, x, method=how, rtol=rtol, atol=atol,

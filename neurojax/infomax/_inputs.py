@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int
 from .._numerics import sigmoid
 
 
@@ -61,8 +61,7 @@ def attenuation(
     n_in = check_positive_int("n_in", n_in)
     if not 0.0 <= minval <= 1.0:
         raise ValueError(f"`minval` must be in [0, 1], got {minval}")
-    if beta < 0:
-        raise ValueError(f"`beta` must be >= 0, got {beta}")
+    beta, f0 = check_number("beta", beta, low=0.0), check_number("f0", f0)
     j = jnp.arange(1, n_in + 1, dtype=jnp.zeros(0).dtype)
     z = beta * (j - f0) if low else beta * (f0 - j)
     return minval + (1 - minval) * sigmoid(z)

@@ -27,6 +27,9 @@ def seed_update(
     $K \leftarrow (K - \eta_K\lambda_K K) + \eta_K\,\overline{\nabla_K J}$ (L2 decay; K's diagonal stays 0).
     The seed's names: `FF_eta`, `Rec_eta`, `FF_ridge`, `Rec_ridge`; `learn_W=False` is `FF_eta = 0`.
     """
+    for name, value in (("ff_eta", ff_eta), ("rec_eta", rec_eta), ("ff_l1", ff_l1),
+                        ("rec_l2", rec_l2)):
+        check_number(name, value, low=0.0)
     W, K = model.W, model.K
     if learn_W and ff_eta != 0:
         W = (W - ff_eta * ff_l1 * jnp.sign(W)) + ff_eta * grads.W
@@ -38,6 +41,7 @@ def seed_update(
 
 def add_l1_sign_decay(weight: float) -> optax.GradientTransformation:
     r"""Add $\lambda\,\mathrm{sign}(p)$ to the updates (the sub-gradient of an L1 penalty $\lambda\|p\|_1$)."""
+    weight = check_number("weight", weight, low=0.0)
 
     def update(updates, state, params=None):
         if params is None:
@@ -106,6 +110,9 @@ def with_hyperparams(opt_state, **values):
     """`opt_state` of :func:`infomax_optimizer` with hyperparameters replaced (`rec_l2=λ_K`,
     `ff_eta=`, ...; values may be traced, e.g. under `jax.vmap` over penalties). Unknown names
     raise ValueError."""
+    if not hasattr(opt_state, "hyperparams"):
+        raise TypeError(f"`opt_state` must be the state of infomax_optimizer() (it has "
+                        f"`hyperparams`), got {type(opt_state).__name__}")
     unknown = sorted(set(values) - set(opt_state.hyperparams))
     if unknown:
         raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(opt_state.hyperparams)}")

@@ -81,5 +81,8 @@ class RecurrentInfoMax(eqx.Module):
         return x
 
     def __call__(self, x: Float[Array, " n_in"]) -> Float[Array, " n_out"]:
-        """Equilibrium output $g^*(x)$ with the default solver settings."""
-        return equilibrium(self, x).g
+        """Equilibrium output $g^*(x)$ with the default solver settings; NaN where the fixed point
+        did not converge (:func:`~neurojax.infomax.equilibrium` returns the status and the last
+        iterate)."""
+        r = equilibrium(self, x)
+        return jnp.where(r.converged, r.g, jnp.nan)

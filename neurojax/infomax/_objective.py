@@ -11,6 +11,7 @@ from .._numerics import sigmoid_derivatives
 from ._equilibrium import (
     LINEAR_SOLVERS,
     EquilibriumResult,
+    check_batch,
     implicit_root,
     raw_batch_roots,
     resolvent_matvec,
@@ -44,14 +45,21 @@ def neumann_contraction(K: Float[Array, "n n"], roots: Float[Array, "batch n"]) 
     $\max_b \max(\|\Phi_b K\|_\infty, \|\Phi_b K\|_1)$, $\Phi_b = \mathrm{diag}(g_b(1-g_b))$ (the
     forward iteration contracts in the $\infty$-norm, the transposed one of the reverse pass in the
     1-norm). Below 1 both converge; it bounds the spectral radius $\rho(\Phi_b K)$ from above."""
+    if jnp.ndim(K) != 2 or jnp.shape(K)[0] != jnp.shape(K)[1]:
+        raise ValueError(f"`K` must be square (n, n), got shape {jnp.shape(K)}")
+    if jnp.ndim(roots) != 2 or jnp.shape(roots)[1] != jnp.shape(K)[0]:
+        raise ValueError(f"`roots` must be (batch, {jnp.shape(K)[0]}), got shape {jnp.shape(roots)}")
     gp = roots * (1 - roots)
     abs_k = jnp.abs(K)
     return jnp.maximum(jnp.max(gp * jnp.sum(abs_k, axis=1)), jnp.max(gp @ abs_k))
 
 
 def _sensitivity_and_steps(model, x, solver_kwargs):
+    # an unconverged root becomes NaN, so that every bare value (and gradient) computed from it is
+    # NaN: the traced-call policy for functions without a status flag (docs/errors.md)
     _, g_root, steps, ok = root_of(model, x, **solver_kwargs)
-    chi, _ = _sensitivity_at(model, x, g_root)
+    ok = ok & jnp.all(jnp.isfinite(g_root))
+    chi, _ = _sensitivity_at(model, x, jnp.where(ok, g_root, jnp.nan))
     return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 
 
@@ -61,6 +69,8 @@ def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array
     $\Phi = \mathrm{diag}\,\sigma'(W\tilde x + K g^*)$ at the equilibrium (seed 000, `Infomax.learn`).
     The threshold column of `W` is excluded: it multiplies the constant input −1, not `x`.
     `solver_kwargs` (`method`, `rtol`, `atol`, `max_steps`) are those of :func:`equilibrium`.
+    Where the fixed point did not converge, χ is NaN (a bare array carries no flag;
+    :func:`equilibrium` gives the `converged` status).
     """
     return _sensitivity_and_steps(model, x, solver_kwargs)[0]
 
@@ -86,6 +96,9 @@ def objective(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array, 
     including the threshold column, and returns $-\sum\log(s_i + 10^{-12})$. Here the threshold column
     is excluded, so that the gradient of `objective` is exactly the seed's learning rule
     (`Infomax.learn`'s `d_v` and `d_k`).
+
+    Where the fixed point did not converge, $J$ and its gradient are NaN (batches:
+    :func:`objective_and_grads` reports `converged`).
     """
     return _objective_aux(model, x, solver_kwargs)[0]
 
@@ -100,6 +113,7 @@ def per_sample_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
     Differentiates *through the equilibrium* by implicit differentiation, so this equals the seed's
     hand-derived per-sample update (`d_v` including its threshold column, and `d_k`).
     """
+    check_batch(model, xs)
     grad_fn = eqx.filter_grad(lambda m, x: objective(m, x, **solver_kwargs))
     return _zero_k_diagonal(jax.vmap(grad_fn, in_axes=(None, 0))(model, xs))
 
@@ -167,8 +181,10 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     else:
         neumann = jnp.array(linear_solver == "neumann")
         value, grads, solved = with_solver(linear_solver)
-    return ObjectiveResult(value=value, grads=_zero_k_diagonal(grads), num_steps=jnp.max(steps),
-                           converged=jnp.all(ok) & solved, neumann=neumann)
+    grads = _zero_k_diagonal(grads)
+    finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grads.W)) & jnp.all(jnp.isfinite(grads.K))
+    return ObjectiveResult(value=value, grads=grads, num_steps=jnp.max(steps),
+                           converged=jnp.all(ok) & solved & finite, neumann=neumann)
 
 
 def infomax_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):

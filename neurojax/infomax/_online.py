@@ -30,8 +30,26 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
+from .._checks import check_finite, check_number, check_positive_int
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import solve_root
+from ._equilibrium import check_settings, solve_root
+
+
+def check_ensemble(W, K, xt, n_in=None) -> None:
+    """Shapes of an ensemble (ValueError naming the argument): `W` (members, n_out, n_w), `K`
+    (members, n_out, n_out), `xt` (members, n_w), and `n_in` an int in [1, n_w)."""
+    if jnp.ndim(W) != 3:
+        raise ValueError(f"`W` must be (members, n_out, n_w), got shape {jnp.shape(W)}")
+    e, n, n_w = jnp.shape(W)
+    if jnp.shape(K) != (e, n, n):
+        raise ValueError(f"`K` must be (members, n_out, n_out) = {(e, n, n)}, got {jnp.shape(K)}")
+    if jnp.shape(xt) != (e, n_w):
+        raise ValueError(f"`xt` must be (members, n_w) = {(e, n_w)} (inputs with the threshold "
+                         f"input), got {jnp.shape(xt)}")
+    if n_in is not None and check_positive_int("n_in", n_in) >= n_w:
+        raise ValueError(f"`n_in` must be < n_w = {n_w} (the columns of `W`), got {n_in}")
+    for name, a in (("W", W), ("K", K), ("xt", xt)):
+        check_finite(name, a)
 
 
 class OnlineRates(eqx.Module):
@@ -81,6 +99,8 @@ def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200) -> E
     members when any needs it (one batched solve); on a CPU, a `lax.map` over the members runs it
     for those that need it only (near criticality a few members fail Picard in most steps, and
     Newton for all would cost an LU per member and iteration)."""
+    check_ensemble(W, K, xt)
+    check_settings(rtol, atol, max_steps)
     h = jnp.einsum("eij,ej->ei", W, xt)
 
     def solve(method, hh, kk):
@@ -137,11 +157,13 @@ def _member_grads(W, K, xt, h, g, n_in):
 
 
 def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs) -> EnsembleValue:
-    r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients)."""
+    r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients);
+    `converged` is False where the root failed or $J$ is not finite."""
+    check_ensemble(W, K, xt, n_in)
     r = ensemble_roots(W, K, xt, **root_kwargs)
     # the objective alone: no solves for the gradient (the cost evaluations of `online_run`)
     j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, r.h, r.g)
-    return EnsembleValue(value=j, converged=r.converged)
+    return EnsembleValue(value=j, converged=r.converged & jnp.isfinite(j))
 
 
 def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn_K: bool,
@@ -152,6 +174,9 @@ def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn
     objective is not sound this step (`OnlineStep.converged` False), keep their weights.
     Parameters of the root solve: `rtol`, `atol`, `max_steps`.
     """
+    check_ensemble(W, K, xt, n_in)
+    if not isinstance(rates, OnlineRates):
+        raise TypeError(f"`rates` must be an OnlineRates, got {type(rates).__name__}")
     r = ensemble_roots(W, K, xt, **root_kwargs)
     h, g, steps, ok = r.h, r.g, r.num_steps, r.converged
     j, gw, gk, finite = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in))(
@@ -177,6 +202,11 @@ def ensemble_cost(W, K, eval_x, *, n_in: int, **root_kwargs) -> EnsembleValue:
     r"""The protocol's cost $-\overline{J}$ over the evaluation inputs `eval_x` (samples × n_in),
     per member; a `lax.map` over the samples (a `vmap` would batch the Newton-fallback `cond`).
     `converged`: every root converged."""
+    n_in = check_positive_int("n_in", n_in)
+    if jnp.ndim(eval_x) != 2 or jnp.shape(eval_x)[1] != n_in:
+        raise ValueError(f"`eval_x` must be (samples, n_in = {n_in}), got shape "
+                         f"{jnp.shape(eval_x)}")
+
     def one(x):
         xt = jnp.broadcast_to(augmented(x), (W.shape[0], x.shape[0] + 1))
         return ensemble_objective(W, K, xt, n_in=n_in, **root_kwargs)
@@ -209,7 +239,19 @@ def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates,
     rose by more than `stop_rise` since the previous evaluation, or whose cost or any step was not
     finite, stops learning (the paper's phase-3 early stop; `active` False from then on).
     Pure and jittable; the caller chunks a long run into calls."""
-    blocks = idx.reshape(-1, eval_every)
+    eval_every = check_positive_int("eval_every", eval_every)
+    if jnp.ndim(idx) != 1 or jnp.shape(idx)[0] % eval_every:
+        raise ValueError(f"`idx` must be 1-D with a length that is a multiple of eval_every = "
+                         f"{eval_every}, got shape {jnp.shape(idx)}")
+    n_in = check_positive_int("n_in", n_in)
+    if jnp.ndim(pool) != 2 or jnp.shape(pool)[1] != n_in:
+        raise ValueError(f"`pool` must be (samples, n_in = {n_in}), got shape {jnp.shape(pool)}")
+    if stop_rise is not None:
+        check_number("stop_rise", stop_rise, low=0.0)
+    pool, gains, eval_x = jnp.asarray(pool), jnp.asarray(gains), jnp.asarray(eval_x)
+    check_finite("pool", pool)
+    check_finite("gains", gains)
+    blocks = jnp.asarray(idx).reshape(-1, eval_every)
 
     def step(carry, i):
         W, K, active = carry

@@ -17,8 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_positive_int
+from .._checks import check_finite, check_number, check_positive_int, check_square, is_concrete
 from .._numerics import sigmoid
+from ._equilibrium import check_model
 from ._online import augmented, ensemble_objective
 from ._stability import rho
 
@@ -45,9 +46,17 @@ def _default_tol(dtype):
 
 def damped_steps(model, x, *, alpha: float = 0.2, tol: float | None = None,
                  max_steps: int = 10_000):
-    """`(g, steps)`: the damped map's fixed point for input `x` and the iterations it took."""
-    h = model.W @ model.augment(jnp.asarray(x, model.W.dtype))
-    tol = _default_tol(h.dtype) if tol is None else tol
+    """`(g, steps)`: the damped map's fixed point for input `x` and the iterations it took
+    (`steps == max_steps`: it did not settle; a non-finite `g` for a non-finite traced input)."""
+    check_model(model)
+    x = jnp.asarray(x, model.W.dtype)
+    check_finite("x", x)
+    alpha = check_number("alpha", alpha, low=0.0, strict=True)
+    if is_concrete(alpha) and alpha > 1:
+        raise ValueError(f"`alpha` must lie in (0, 1], got {alpha}")
+    max_steps = check_positive_int("max_steps", max_steps)
+    h = model.W @ model.augment(x)
+    tol = _default_tol(h.dtype) if tol is None else check_number("tol", tol, low=0.0, strict=True)
     return _damped(h, model.K, jnp.full(h.shape, 0.5, h.dtype), alpha, tol, max_steps)
 
 
@@ -76,13 +85,18 @@ def population_vector(g: Float[Array, "... n"]) -> Float[Array, "..."]:
 def mean_squared_correlation(g: Float[Array, "samples n"]) -> Float[Array, ""]:
     """Mean of the squared off-diagonal entries of the outputs' correlation matrix (outputs with
     no variance over the samples are left out)."""
+    g = jnp.asarray(g)
+    if g.ndim != 2 or g.shape[0] < 2:
+        raise ValueError(f"`g` must be (samples, n) with at least 2 samples, got shape {g.shape}")
+    check_finite("g", g)
     c = g - jnp.mean(g, axis=0)
     sd = jnp.sqrt(jnp.sum(c * c, axis=0))
     ok = sd > 0
     z = jnp.where(ok, c / jnp.where(ok, sd, 1), 0)
     r = z.T @ z
     pair = ok[:, None] & ok[None, :] & ~jnp.eye(g.shape[1], dtype=bool)
-    return jnp.sum(jnp.where(pair, r * r, 0)) / jnp.maximum(jnp.sum(pair), 1)
+    value = jnp.sum(jnp.where(pair, r * r, 0)) / jnp.maximum(jnp.sum(pair), 1)
+    return jnp.where(jnp.all(jnp.isfinite(g)), value, jnp.nan)  # traced: NaN in, NaN out
 
 
 def paper_slowing(model, xs: Float[Array, "samples n_in"], scales, *, key: PRNGKeyArray,
@@ -97,6 +111,7 @@ def paper_slowing(model, xs: Float[Array, "samples n_in"], scales, *, key: PRNGK
     xs = jnp.asarray(xs, model.W.dtype)
     if xs.ndim != 2 or xs.shape[1] != model.n_in:
         raise ValueError(f"`xs` must have shape (samples, {model.n_in}), got {xs.shape}")
+    check_finite("xs", xs)
     n_starts = check_positive_int("n_starts", n_starts)
     max_steps = check_positive_int("max_steps", max_steps)
     if not 0 < alpha <= 1:
@@ -133,8 +148,18 @@ def connectivity_profile(K: Float[Array, "n n"], rows, *, max_offset: int) -> Fl
     r"""Mean diagonal profile of `K` over the outputs `rows` (a boolean mask or index array of a
     contiguous range): $p(k) = \mathrm{mean}_{i, i+k \in R} K_{i, i+k}$ for
     $k = -$`max_offset`..`max_offset` (NaN where no pair exists)."""
-    K = np.asarray(K)
-    idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    K = np.asarray(check_square("K", K))
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        if rows.shape != (K.shape[0],):
+            raise ValueError(f"`rows` as a mask must have shape ({K.shape[0]},), got {rows.shape}")
+        idx = np.flatnonzero(rows)
+    elif np.issubdtype(rows.dtype, np.integer) and rows.ndim == 1 and (
+            rows.size == 0 or (rows.min() >= 0 and rows.max() < K.shape[0])):
+        idx = rows
+    else:
+        raise ValueError(f"`rows` must be a boolean mask or row indices in [0, {K.shape[0]}), got "
+                         f"dtype {rows.dtype}, shape {rows.shape}")
     max_offset = check_positive_int("max_offset", max_offset, allow_zero=True)
     sub = K[np.ix_(idx, idx)]
     return np.array([np.mean(np.diagonal(sub, k)) if abs(k) < len(idx) else np.nan

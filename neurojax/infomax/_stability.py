@@ -8,12 +8,13 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .. import _linalg
-from .._checks import check_positive_int
+from .._checks import check_finite, check_positive_int, check_shape, check_square
 from ._equilibrium import equilibrium
 
 
 def spectral_radius(K) -> float:
     r"""$\rho(K) = \max_i |\lambda_i(K)|$, computed on the host (NumPy, float64) for logging."""
+    check_square("K", K)
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(K, dtype=np.float64)))))
 
 
@@ -32,7 +33,9 @@ class CriticalSlowing(eqx.Module):
 
 def rho(K: Float[Array, "n n"]) -> Float[Array, ""]:
     r"""Spectral radius $\rho(K) = \max_i |\lambda_i(K)|$ in JAX (jit/vmap-able). The fixed point
-    loses stability near $\rho(K) \approx 4$, since $\max\sigma' = 1/4$."""
+    loses stability near $\rho(K) \approx 4$, since $\max\sigma' = 1/4$. Eagerly, `K` must be
+    finite; a non-finite traced `K` gives NaN."""
+    K = check_square("K", K)
     return jnp.max(jnp.abs(_linalg.eigvals(K)))
 
 
@@ -46,6 +49,8 @@ def critical_slowing(model, scales, *, x=None, max_steps: int = 256) -> Critical
     if s.ndim != 1 or bool(jnp.any(~jnp.isfinite(s))):
         raise ValueError(f"`scales` must be a finite 1-D array, got {scales}")
     x = jnp.zeros(model.n_in, model.W.dtype) if x is None else jnp.asarray(x, model.W.dtype)
+    check_shape("x", x, (model.n_in,))
+    check_finite("x", x)
     out = _slowing(model, s, x, check_positive_int("max_steps", max_steps))
     return CriticalSlowing(scale=np.asarray(s), **{k: np.asarray(v) for k, v in out.items()})
 

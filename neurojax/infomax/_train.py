@@ -1,12 +1,14 @@
 """Training loops for the recurrent InfoMax network: jitted `lax.scan` chunks driven from Python."""
 
+import warnings
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_positive_int, is_concrete
 from ..parallel import check_divisible, replicate
 from ._data_parallel import sharded_objective_and_grads
 from ._learning import infomax_optimizer
@@ -33,13 +35,16 @@ class TrainResult(eqx.Module):
     the optimizer state `opt_state` (pass both back to continue), the per-step `stats`
     (:class:`StepStats`; NumPy arrays except from the pure :func:`learn_steps`), and, from
     :func:`train` only (else None), `log_step` (the step after each logged chunk) and `rho_K`
-    ($\rho(K)$ there)."""
+    ($\rho(K)$ there), and `diverged_at`: None, or the first step whose weights were not finite —
+    then `train` stopped after that chunk, `model` and `opt_state` are the last finite ones (from
+    before the chunk) and `stats` include the chunk that diverged."""
 
     model: eqx.Module
     opt_state: object
     stats: StepStats
     log_step: np.ndarray | None = None
     rho_K: np.ndarray | None = None
+    diverged_at: int | None = None
 
 
 def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_kwargs) -> TrainResult:
@@ -47,6 +52,8 @@ def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_k
     penalties): step `s` learns on `data[idx[s]]`. With a `mesh` (a 1-D mesh with any axis name,
     or `(mesh, axis_name)`; e.g. `neurojax.parallel.data_mesh()`) each batch is split over its
     devices (data parallel). Returns a :class:`TrainResult` (`stats` as JAX arrays)."""
+    _check_batches("idx", idx, jnp.shape(data)[-2] if jnp.ndim(data) >= 2 else 0)
+    check_finite("data", data)
     params_of = lambda m: eqx.filter(m, eqx.is_array)  # noqa: E731
     if mesh is None:
         grad_fn = objective_and_grads
@@ -71,6 +78,17 @@ def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_k
 @eqx.filter_jit
 def _run_chunk(model, opt_state, data, idx, optimizer, solver_items, mesh):
     return learn_steps(model, opt_state, data, idx, optimizer, mesh=mesh, **dict(solver_items))
+
+
+def _check_batches(name, idx, n_rows):
+    """ValueError naming `name` unless `idx` is a 2-d integer array (steps, batch) of rows of the
+    data (range checked where concrete: JAX clamps an out-of-range index silently)."""
+    if jnp.ndim(idx) != 2 or not jnp.issubdtype(jnp.result_type(idx), jnp.integer):
+        raise ValueError(f"`{name}` must be a 2-d integer array (steps, batch), got shape "
+                         f"{jnp.shape(idx)}, dtype {jnp.result_type(idx)}")
+    if is_concrete(idx) and jnp.size(idx) and (int(np.min(np.asarray(idx))) < 0
+                                               or int(np.max(np.asarray(idx))) >= n_rows):
+        raise ValueError(f"`{name}` must lie in [0, {n_rows}) (rows of `data`)")
 
 
 def _check_data(model, data):
@@ -104,10 +122,7 @@ def train_on_batches(
     """
     data = _check_data(model, data)
     idx = jnp.asarray(batch_indices)
-    if idx.ndim != 2 or not jnp.issubdtype(idx.dtype, jnp.integer):
-        raise ValueError(f"`batch_indices` must be a 2-d integer array (steps, batch), got {idx.shape}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= data.shape[0]):
-        raise ValueError(f"`batch_indices` must lie in [0, {data.shape[0]}) (rows of `data`)")
+    _check_batches("batch_indices", idx, data.shape[0])
     optimizer = infomax_optimizer() if optimizer is None else optimizer
     if opt_state is None:
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
@@ -122,6 +137,14 @@ def batch_indices(n_samples: int, batch_size: int, steps: range, *,
                   key: PRNGKeyArray) -> Int[Array, "s b"]:
     """Batch indices for global steps `steps`: step `s` draws `batch_size` distinct rows with key
     `fold_in(key, s)`, so any slice of a run can be re-drawn exactly (chunking, resuming)."""
+    n_samples = check_positive_int("n_samples", n_samples)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if batch_size > n_samples:
+        raise ValueError(f"`batch_size` ({batch_size}) must be <= `n_samples` ({n_samples})")
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+        raise TypeError(f"`steps` must be a range (or sequence) of step numbers, got "
+                        f"{type(steps).__name__}")
+    steps = [check_positive_int("steps", s, allow_zero=True) for s in steps]
     draw = lambda s: jax.random.choice(  # noqa: E731
         jax.random.fold_in(key, s), n_samples, (batch_size,), replace=False
     )
@@ -150,6 +173,9 @@ def train(
     chunks of `log_every`; between chunks the spectral radius $\rho(K)$ is logged and `progress`, if
     given, is called on the host as `progress(dict(step=, total=, objective=, rho_K=))`. Returns a
     :class:`TrainResult` with per-step `stats` and per-chunk `log_step`, `rho_K`.
+    If learning diverges (non-finite weights after a chunk), training stops there with a
+    `RuntimeWarning`: the result holds the last finite model and the history up to the divergence
+    (`diverged_at`, the first step with non-finite weight changes).
     `solver_kwargs` as :func:`train_on_batches`.
     `mesh`: split each batch over the mesh's devices (any 1-D mesh, or `(mesh, axis_name)`; data
     parallel, also across processes after `neurojax.parallel.initialize`).
@@ -165,14 +191,21 @@ def train(
         opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be None or a callable, got {type(progress).__name__}")
-    chunks, log_step, rho = [], [], []
+    chunks, log_step, rho, diverged_at = [], [], [], None
     for lo in range(start_step, start_step + steps, log_every):
         hi = min(lo + log_every, start_step + steps)
         idx = batch_indices(data.shape[0], batch_size, range(lo, hi), key=key)
         r = train_on_batches(model, data, idx, optimizer=optimizer, opt_state=opt_state, mesh=mesh,
                              **solver_kwargs)
-        model, opt_state = r.model, r.opt_state
         chunks.append(r.stats)
+        if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(eqx.filter(
+                r.model, eqx.is_inexact_array))):
+            bad = ~(np.isfinite(r.stats.dW_norm) & np.isfinite(r.stats.dK_norm))
+            diverged_at = lo + int(np.argmax(bad)) if bad.any() else hi - 1
+            warnings.warn(f"train: learning diverged at step {diverged_at} (non-finite weights); "
+                          f"stopped, returning the model of step {lo}", RuntimeWarning, stacklevel=2)
+            break
+        model, opt_state = r.model, r.opt_state
         log_step.append(hi)
         rho.append(spectral_radius(model.K))
         if progress is not None:
@@ -183,4 +216,4 @@ def train(
     else:
         stats = StepStats(*(np.zeros(0, t) for t in (float, float, float, int, bool, bool)))
     return TrainResult(model=model, opt_state=opt_state, stats=stats,
-                       log_step=np.asarray(log_step), rho_K=np.asarray(rho))
+                       log_step=np.asarray(log_step), rho_K=np.asarray(rho), diverged_at=diverged_at)

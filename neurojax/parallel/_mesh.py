@@ -8,6 +8,8 @@ import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 
+from .._checks import check_positive_int
+
 AXIS = "data"
 
 
@@ -16,7 +18,8 @@ def data_mesh(n_devices: int | None = None, *, devices=None) -> Mesh:
     `jax.devices()`, i.e. all devices of all processes after `jax.distributed.initialize`)."""
     devs = list(jax.devices() if devices is None else devices)
     if n_devices is not None:
-        if not isinstance(n_devices, int) or not 1 <= n_devices <= len(devs):
+        if (isinstance(n_devices, bool) or not isinstance(n_devices, int)
+                or not 1 <= n_devices <= len(devs)):
             raise ValueError(f"`n_devices` must be an integer in [1, {len(devs)}], got {n_devices}")
         devs = devs[:n_devices]
     return Mesh(np.asarray(devs), (AXIS,))
@@ -55,6 +58,9 @@ def axis_size(mesh) -> int:
 def batch_sharding(mesh, axis: int = 0, ndim: int = 1) -> NamedSharding:
     """Shard array axis `axis` (of `ndim`) over the mesh's split axis; other axes replicated."""
     m, name = mesh_axis(mesh)
+    ndim = check_positive_int("ndim", ndim)
+    if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < ndim:
+        raise ValueError(f"`axis` must be an int in [0, ndim = {ndim}), got {axis!r}")
     spec = [None] * ndim
     spec[axis] = name
     return NamedSharding(m, P(*spec))
@@ -65,6 +71,9 @@ def replicated(mesh) -> NamedSharding:
 
 
 def check_divisible(name: str, size: int, mesh) -> None:
+    """ValueError naming `name` unless `size` is an int >= 1 divisible by the devices along the
+    mesh's split axis."""
+    size = check_positive_int(name, size)
     n = axis_size(mesh)
     if size % n:
         raise ValueError(f"`{name}` ({size}) must be divisible by the number of devices along the "
@@ -74,6 +83,8 @@ def check_divisible(name: str, size: int, mesh) -> None:
 def put_global(x, sharding: NamedSharding):
     """Place a host array (the same full array in every process) on a possibly multi-process
     sharding: each process supplies only its addressable shards."""
+    if not isinstance(sharding, jax.sharding.Sharding):
+        raise TypeError(f"`sharding` must be a jax.sharding.Sharding, got {type(sharding).__name__}")
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_positive_int, check_square
+from .._checks import check_finite, check_number, check_positive_int, check_square
 
 
 @jax.jit
@@ -124,8 +124,10 @@ def wave_speed(record: Float[Array, "t n"], frame_dt: float, *, lag: int = 1,
     lag = check_positive_int("lag", lag)
     if lag >= rec.shape[0]:
         raise ValueError(f"`lag` must be < the number of frames ({rec.shape[0]}), got {lag}")
-    if not frame_dt > 0:
-        raise ValueError(f"`frame_dt` must be > 0, got {frame_dt}")
+    frame_dt = check_number("frame_dt", frame_dt, low=0.0, strict=True)
+    for name, v in (("min_contrast", min_contrast), ("min_consistency", min_consistency),
+                    ("min_shift", min_shift)):
+        check_number(name, v, low=0.0)
     check_finite("record", rec)
     shifts, contrast = (np.asarray(a) for a in _frame_shifts(rec, lag))
     med = float(np.median(shifts))

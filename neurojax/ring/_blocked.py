@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from ._config import RingConfig
+from ._config import RingConfig, check_config
 
 
 class OpenBlock(eqx.Module):
@@ -59,6 +59,7 @@ def default_block(config: RingConfig) -> int:
     """Block length of the full variant when none is given: the delay, at most 50. Measured at
     N = 500, delay 75 (2 CPU cores): float64 22.0-22.3 us/step for blocks of 25-64 (82.6 per
     step unblocked), float32 12.4 at 48, 11.2 at 64."""
+    check_config(config)
     return max(1, min(config.delay_steps, 50))
 
 

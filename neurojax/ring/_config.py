@@ -7,6 +7,12 @@ import equinox as eqx
 from .._checks import check_number, check_positive_int
 
 
+def check_config(config) -> None:
+    """TypeError unless `config` is a :class:`RingConfig`."""
+    if not isinstance(config, RingConfig):
+        raise TypeError(f"`config` must be a RingConfig, got {type(config).__name__}")
+
+
 class RingConfig(eqx.Module):
     r"""Ring of `N` rate neurons, $\tau_r \dot r = -r + \varphi(u + \int w\,r(t - \tau_d))$ (seed 001).
 

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
-from .._checks import check_choice, check_finite, check_positive_int
+from .._checks import check_choice, check_finite, check_number, check_positive_int
 from ._blocked import OpenBlock, is_blocked, resolve_block, resume_block, run_steps_blocked
-from ._config import RingConfig
+from ._config import RingConfig, check_config
 
 Variant = Literal["full", "circulant", "single"]
 VARIANTS = ("full", "circulant", "single")
@@ -77,6 +77,7 @@ class RingParams(eqx.Module):
 
 def phi(v, gain=10.0):
     r"""Rate nonlinearity $\varphi(v) = 1/(1 + e^{-\mathrm{gain}\,v})$, exponent clipped to ±250 (seed)."""
+    gain = check_number("gain", gain)
     return 1.0 / (1.0 + jnp.exp(jnp.clip(-gain * v, -250.0, 250.0)))
 
 
@@ -96,10 +97,16 @@ def _dw(w, dx, r_del, p, variant):
 
 def check_state(state, config: RingConfig, variant: str) -> None:
     """ValueError unless `state` fits `config` and `variant`: a delay buffer of N columns and at
-    least delay + 1 rows (a shorter one ran a longer delay modulo the buffer, silently), and
-    weights of the variant's shape."""
+    least delay + 1 rows (a shorter one ran a longer delay modulo the buffer, silently), weights
+    of the variant's shape, and one real floating dtype for the rates and the weights."""
     if not isinstance(state, RingState):
         raise TypeError(f"`state` must be a RingState, got {type(state).__name__}")
+    dt = state.buffer.dtype
+    if not jnp.issubdtype(dt, jnp.floating) or state.w.dtype != dt:
+        raise ValueError(f"`state` must hold its rates and weights in one real floating dtype, got "
+                         f"buffer {dt} and w {state.w.dtype}")
+    if jnp.ndim(state.buffer) != 2:
+        raise ValueError(f"`state.buffer` must be (delay + 1, N), got shape {jnp.shape(state.buffer)}")
     d, n = state.buffer.shape
     if n != config.N or d < config.delay_steps + 1:
         raise ValueError(f"`state` has a delay buffer of shape {(d, n)}; this config needs "
@@ -126,7 +133,8 @@ def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
     if w0.shape != want:
         raise ValueError(f"`w0` must have shape {want} for variant={variant!r}, got {w0.shape}")
     check_finite("w0", w0)
-    d = config.delay_steps + 1 if buffer_len is None else buffer_len
+    d = config.delay_steps + 1 if buffer_len is None else check_positive_int("buffer_len",
+                                                                               buffer_len)
     if d < config.delay_steps + 1:
         raise ValueError(f"`buffer_len` must be >= delay + 1 = {config.delay_steps + 1}, got {d}")
     dtype = w0.dtype if jnp.issubdtype(w0.dtype, jnp.floating) else jnp.result_type(float)
@@ -312,6 +320,7 @@ def run_batch(states, params, steps, variant, stimulate, plastic, record_every, 
 
 def check_run_args(config, steps, periods, record_every, weights_every):
     """Validate the shared run arguments; returns `(steps, record_every, weights_every)`."""
+    check_config(config)
     record_every = check_positive_int("record_every", record_every)
     if weights_every is not None:
         weights_every = check_positive_int("record_weights_every", weights_every)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_positive_int
+from .._checks import check_number, check_positive_int
 
 
 def sample_images(*, downsample: int = 2) -> np.ndarray:
@@ -28,6 +28,9 @@ def panning_pixel(*, row: int = 100, image: int = 0, speed: float = 0.25) -> np.
     """What one pixel of a camera panning horizontally across a natural photo sees: row `row` of
     sample image `image` (`sample_images(downsample=1)`), read at `speed` pixels per frame with
     linear interpolation. Returns a 1-D float64 signal."""
+    image = check_positive_int("image", image, allow_zero=True)
+    row = check_positive_int("row", row, allow_zero=True)
+    speed = check_number("speed", speed, low=0.0, strict=True)
     ims = sample_images(downsample=1)
     if not 0 <= image < ims.shape[0] or not 0 <= row < ims.shape[1]:
         raise ValueError(f"`image`/`row` out of range for images of shape {ims.shape}")

@@ -25,12 +25,22 @@ class DictionaryResult(eqx.Module):
     objective: Float[Array, " iters"]
 
 
-@jax.jit
 def update_dictionary(D, A_stats, B_stats):
     r"""One sweep of block-coordinate descent over atoms with sufficient statistics
     $A = \text{codes}^\top\text{codes}$ (k, k), $B = X^\top\text{codes}$ (f, k); unused atoms
     ($A_{kk} \approx 0$) are left unchanged. Atoms are projected onto $\|d\| \le 1$."""
+    D, A_stats, B_stats = jnp.asarray(D), jnp.asarray(A_stats), jnp.asarray(B_stats)
+    if D.ndim != 2:
+        raise ValueError(f"`D` must be (n_features, n_atoms), got shape {D.shape}")
+    check_shape("A_stats", A_stats, (D.shape[1], D.shape[1]))
+    check_shape("B_stats", B_stats, D.shape)
+    for name, a in (("D", D), ("A_stats", A_stats), ("B_stats", B_stats)):
+        check_finite(name, a)
+    return _update_dictionary(D, A_stats, B_stats)
 
+
+@jax.jit
+def _update_dictionary(D, A_stats, B_stats):
     def body(k, D):
         akk = A_stats[k, k]
         upd = D[:, k] + (B_stats[:, k] - D @ A_stats[:, k]) / jnp.where(akk > 1e-10, akk, 1.0)

@@ -71,6 +71,8 @@ def sparse_encode(X, D, alpha: float | None = None, *, method: str = "auto",
     sample did not converge. Call with concrete arrays (the homotopy runs in stages from Python).
     """
     check_choice("method", method, METHODS)
+    if n_nonzero is not None:
+        n_nonzero = check_positive_int("n_nonzero", n_nonzero)
     if method == "omp":
         if n_nonzero is None:
             raise ValueError("`n_nonzero` is required with method='omp'")

@@ -130,6 +130,9 @@ class SparseCoder(_SparseCoding, BaseEstimator):
         """Validate the parameters and `X` against the dictionary; returns self."""
         X = validate_data(self, X, dtype=_DTYPES)
         self._check_transform_params()
+        if np.ndim(self.dictionary) != 2:
+            raise ValueError(f"`dictionary` must be a 2-D array (n_components, n_features), got "
+                             f"shape {np.shape(self.dictionary)}")
         D = check_array(self.dictionary, dtype=_DTYPES, input_name="dictionary")
         if D.shape[1] != X.shape[1]:
             raise ValueError(f"`dictionary` must be (n_components, n_features = {X.shape[1]}), "

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int
 
 PARAMS = ("x0", "y0", "theta", "sigma_x", "sigma_y", "freq", "phase", "amplitude", "offset")
 
@@ -49,6 +49,13 @@ def _unpack(p):
 
 def gabor(params: Float[Array, " 9"], shape: tuple[int, int]) -> Float[Array, "h w"]:
     """The Gabor image for a raw parameter vector `(x0, y0, θ, log σx, log σy, f, φ, A, c)`."""
+    params = jnp.asarray(params)
+    if params.shape != (9,):
+        raise ValueError(f"`params` must have shape (9,) (x0, y0, θ, σx, σy, f, φ, a, c), got "
+                         f"{params.shape}")
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"`shape` must be (h, w), got {shape!r}")
+    shape = tuple(check_positive_int("shape", s) for s in shape)
     x0, y0, th, sx, sy, f, ph, a, c = _unpack(params)
     yy, xx = jnp.meshgrid(jnp.arange(shape[0], dtype=params.dtype),
                           jnp.arange(shape[1], dtype=params.dtype), indexing="ij")
@@ -131,6 +138,7 @@ def gabor_fit(atoms: Float[Array, "n h w"], *, key: PRNGKeyArray, n_starts: int 
     check_finite("atoms", a)
     n_starts = check_positive_int("n_starts", n_starts)
     max_steps = check_positive_int("max_steps", max_steps)
+    rtol, atol = check_number("rtol", rtol, low=0.0), check_number("atol", atol, low=0.0)
     pad = 4 * max(a.shape[1:])
     keys = jax.random.split(key, a.shape[0])
     p, r2, ok = _fit(a, keys, n_starts, max_steps, rtol, atol, pad)

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int
 
 
 def extract_patches(images: Float[Array, "m h w"], size: int, n: int, *,
@@ -40,7 +40,7 @@ def whiten(images: Float[Array, "... h w"], *, f0: float | None = None) -> Float
     fy = jnp.fft.fftfreq(h) * h
     fx = jnp.fft.fftfreq(w) * w
     f = jnp.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
-    f0 = 0.4 * min(h, w) / 2 if f0 is None else f0
+    f0 = 0.4 * min(h, w) / 2 if f0 is None else check_number("f0", f0, low=0.0, strict=True)
     spec = jnp.fft.fft2(im - im.mean(axis=(-2, -1), keepdims=True))
     out = jnp.real(jnp.fft.ifft2(spec * f * jnp.exp(-((f / f0) ** 4))))
     return out / jnp.std(out, axis=(-2, -1), keepdims=True)

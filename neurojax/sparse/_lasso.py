@@ -56,13 +56,22 @@ def check_problem(D, X, alpha, init=None):
     return D.astype(dtype), X.astype(dtype)
 
 
-@functools.partial(jax.jit, static_argnames="steps")
 def lipschitz(D: Float[Array, "f k"], steps: int = 100) -> Float[Array, ""]:
     r"""$L = \|D\|_2^2$, the largest eigenvalue of $D^\top D$, by `steps` power iterations from a
     fixed pseudo-random start, times 1.001 (power iteration approaches $L$ from below; a step
     $1/L$ must not be too long). The start is Gaussian (key 0), not the vector of ones: that one
     is orthogonal to the top eigenvector of dictionaries such as $[B, -B]$ (atoms summing to
     zero), where it gave $L = $ NaN. $L = 0$ for a zero dictionary."""
+    D = jnp.asarray(D)
+    if D.ndim != 2:
+        raise ValueError(f"`D` must be a dictionary (n_features, n_atoms), got shape {D.shape}")
+    check_finite("D", D)
+    steps = check_positive_int("steps", steps)
+    return _lipschitz(D, steps)
+
+
+@functools.partial(jax.jit, static_argnames="steps")
+def _lipschitz(D, steps):
     v0 = jax.random.normal(jax.random.key(0), (D.shape[1],), D.dtype)
     v0 = v0 / jnp.linalg.norm(v0)
 
@@ -79,7 +88,15 @@ def default_tol(dtype, *, float64: float = 1e-7, float32: float = 1e-5) -> float
     """The default relative duality-gap tolerance of the iterative solvers for `dtype`: `float64`
     in double precision, `float32` otherwise. Float32 gaps floor near 3e-6 relative (the residual
     is only float32-accurate): below that a sample never stops and runs to `max_steps`."""
-    return float64 if jnp.finfo(dtype).eps < 1e-10 else float32
+    try:
+        eps = jnp.finfo(dtype).eps
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"`dtype` must be a real floating dtype, got {dtype!r}") from err
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"`dtype` must be a real floating dtype, got {dtype!r}")
+    float64, float32 = check_number("float64", float64, low=0.0), check_number("float32", float32,
+                                                                                  low=0.0)
+    return float64 if eps < 1e-10 else float32
 
 
 def check_tol(tol, dtype, **defaults) -> float:
@@ -93,6 +110,11 @@ _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
 
 def lasso_objective(D, X, A, alpha):
     r"""Per-sample $\tfrac12\|x - D a\|^2 + \alpha\|a\|_1$."""
+    D, X, A = jnp.asarray(D), jnp.asarray(X), jnp.asarray(A)
+    if D.ndim != 2 or X.ndim != 2 or X.shape[1] != D.shape[0] or A.shape != (X.shape[0], D.shape[1]):
+        raise ValueError(f"`D` (n_features, n_atoms), `X` (n, n_features) and `A` (n, n_atoms) do "
+                         f"not fit: got {D.shape}, {X.shape}, {A.shape}")
+    check_number("alpha", alpha, low=0.0)
     R = X - A @ D.T
     return 0.5 * jnp.sum(R**2, axis=1) + alpha * jnp.sum(jnp.abs(A), axis=1)
 

@@ -8,11 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int
 
 
 def relu(x, theta: float = 0.0):
     r"""Thresholded rectification $\max(x - \theta, 0)$ (the tutorial's `ReLU(x, theta)`)."""
+    theta = check_number("theta", theta)
     return jnp.maximum(jnp.asarray(x) - theta, 0.0)
 
 
@@ -27,6 +28,7 @@ def kurtosis(x: Float[Array, "... n"]) -> Float[Array, "..."]:
 
 def l0(x, tol: float = 0.0):
     r"""Number of entries with $|x_i| > $ `tol` (the $\ell_0$ pseudo-norm)."""
+    tol = check_number("tol", tol, low=0.0)
     return jnp.sum(jnp.abs(jnp.asarray(x)) > tol, axis=-1)
 
 
