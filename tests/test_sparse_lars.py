@@ -87,13 +87,18 @@ def test_ill_conditioned_paths_are_finished_by_fista(x64):
 _LARGE_BATCH = """
 import jax.numpy as jnp, numpy as np
 import neurojax.sparse as ns
+import neurojax.sparse._compaction as compaction
+import neurojax.sparse._lars as lars
 from sparse_problems import random_problem
 
-D, X = random_problem(n=2600, f=16, k=48, seed=3)
+# the same code paths at an eighth of the size: groups of 256 rows, chunks of 128 (the package's
+# 2048 and 1024 took 130 s on one core for n = 2600)
+lars._CPU_ROWS, compaction.CHUNK = 256, 128
+D, X = random_problem(n=330, f=16, k=48, seed=3)
 X = X * np.linspace(0.2, 3.0, len(X))[:, None]  # very different path lengths
 res = ns.lasso_lars(D, X, 0.5)
 assert bool(jnp.all(res.converged))
-rows = np.array([0, 1, 777, 1500, 2599])
+rows = np.array([0, 1, 97, 200, 329])
 alone = ns.lasso_lars(D, X[rows], 0.5)
 np.testing.assert_allclose(np.asarray(res.codes)[rows], np.asarray(alone.codes), atol=1e-5)
 small = ns.lasso_lars(D, X, 0.5, max_active=2)  # continuations within each group of rows
@@ -108,7 +113,7 @@ assert np.sum(obj) <= np.sum(np.asarray(fista.objective)) * (1 + 1e-6)
 
 
 def test_large_batch_keeps_row_order():
-    # two groups of 2048 rows on a CPU (the second padded), each of 2 chunks: rows are compacted
+    # two groups of rows on a CPU (the second padded), each of 2 chunks: rows are compacted
     # and permuted internally; each row's code must come back in place and equal the code of
     # that row solved alone in a small batch, also when paths continue with more slots. Runs in
     # its own process, which keeps its many compiled programs out of the suite's process (the
