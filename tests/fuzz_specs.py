@@ -184,7 +184,7 @@ def specs_models() -> dict:
                                 {"opt_state": st.just(3)}),
         # ring
         nr.RingConfig: S(nr.RingConfig, {"N": 16, "tau_d": 1e-3},
-                         {"N": count(2), "dt": positive(), "tau_r": positive(), "tau_d": positive(),
+                         {"N": count(), "dt": positive(), "tau_r": positive(), "tau_d": positive(),
                           "tau_w": positive(), "lam": nonneg(), "amplitude": NONFINITE,
                           "gain": NONFINITE, "drive_period": positive()}),
         nr.align_rows: S(nr.align_rows, {"w_full": w16}, {"w_full": bad_array(w16, (16, 8))},

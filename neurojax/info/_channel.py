@@ -11,7 +11,7 @@ $\sigma \to 0$ is $J + \tfrac12\log\det\Sigma_x - \tfrac{n_{in}}{2}\log\sigma^2$
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_finite
+from .._checks import check_finite, check_number
 from .._linalg import cholesky, logdet_spd
 from ..infomax import sensitivity
 
@@ -26,8 +26,7 @@ def gaussian_channel_mi(chi: Float[Array, "m n"], input_cov: Float[Array, "n n"]
     if chi.ndim != 2 or cov.shape != (n, n):
         raise ValueError(f"`chi` must be (m, n) and `input_cov` (n, n), got {chi.shape} and "
                          f"{cov.shape}")
-    if not noise_var > 0:
-        raise ValueError(f"`noise_var` must be > 0, got {noise_var}")
+    noise_var = check_number("noise_var", noise_var, low=0.0, strict=True)
     check_finite("chi", chi)
     return _channel_mi(chi, cov, noise_var)
 
@@ -49,6 +48,5 @@ def network_channel_mi(model, x: Float[Array, " n_in"], *, input_cov, noise_var:
     cov = jnp.asarray(input_cov)
     if cov.shape != (model.n_in, model.n_in):
         raise ValueError(f"`input_cov` must be ({model.n_in}, {model.n_in}), got {cov.shape}")
-    if not noise_var > 0:
-        raise ValueError(f"`noise_var` must be > 0, got {noise_var}")
+    noise_var = check_number("noise_var", noise_var, low=0.0, strict=True)
     return _channel_mi(sensitivity(model, x, **solver_kwargs), cov, noise_var)

@@ -78,8 +78,10 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
     :func:`with_hyperparams`). With a `mesh` (any 1-D mesh, or `(mesh, axis_name)`), the λ_K axis
     is split over its devices (its length must be divisible by their number)."""
     lam = jnp.asarray(penalties, model.W.dtype)
-    if lam.ndim != 1 or lam.size == 0 or bool(jnp.any(~(lam >= 0))):
-        raise ValueError(f"`penalties` must be a non-empty 1-D array of values >= 0, got {penalties}")
+    if lam.ndim != 1 or lam.size == 0 or not bool(np.all(np.isfinite(np.asarray(lam))
+                                                          & (np.asarray(lam) >= 0))):
+        raise ValueError(f"`penalties` must be a non-empty 1-D array of finite values >= 0, got "
+                         f"{penalties}")
     data, data_att = jnp.asarray(data), jnp.asarray(data_att)
     if data.ndim != 2 or data.shape[1] != model.n_in:
         raise ValueError(f"`data` must have shape (n_samples, {model.n_in}), got {data.shape}")

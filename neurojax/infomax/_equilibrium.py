@@ -10,7 +10,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
-from .._checks import check_choice, check_positive_int, is_concrete
+from .._checks import check_choice, check_finite, check_positive_int, is_concrete
 from .._numerics import sigmoid, sigmoid_derivatives
 
 Method = Literal["auto", "newton", "picard"]
@@ -189,6 +189,7 @@ def root_of(model, x, *, method: Method = "auto", rtol=None, atol=None, max_step
     check_model(model)
     check_choice("method", method, METHODS)
     check_settings(rtol, atol, max_steps)
+    check_finite("x", x)  # eagerly; ±inf saturates σ into a finite, "converged" root
     h = model.W @ model.augment(jnp.asarray(x))
     return (h, *solve_root(h, model.K, method, rtol, atol, max_steps))
 
@@ -217,6 +218,7 @@ def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None,
     check_model(model)
     check_choice("method", method, METHODS)
     check_batch(model, xs)
+    check_finite("xs", xs)
 
     def roots(how):
         return jax.vmap(lambda x: root_of(model, x, method=how, rtol=rtol, atol=atol,
