@@ -57,8 +57,7 @@ def neumann_contraction(K: Float[Array, "n n"], roots: Float[Array, "batch n"]) 
 def _sensitivity_and_steps(model, x, solver_kwargs):
     # an unconverged root becomes NaN, so that every bare value (and gradient) computed from it is
     # NaN: the traced-call policy for functions without a status flag (docs/errors.md)
-    _, g_root, steps, ok = root_of(model, x, **solver_kwargs)
-    ok = ok & jnp.all(jnp.isfinite(g_root))
+    _, g_root, steps, ok = root_of(model, x, **solver_kwargs)  # ok: False for a non-finite root
     chi, _ = _sensitivity_at(model, x, jnp.where(ok, g_root, jnp.nan))
     return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 

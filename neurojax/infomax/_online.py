@@ -35,9 +35,17 @@ from .._numerics import sigmoid_derivatives
 from ._equilibrium import check_settings, solve_root
 
 
-def check_ensemble(W, K, xt, n_in=None) -> None:
+def check_n_in(n_in, W) -> int:
+    """`n_in` as an int in [1, n_w), n_w the columns of the ensemble's `W` (ValueError naming it)."""
+    n_w = jnp.shape(W)[-1]
+    if check_positive_int("n_in", n_in) >= n_w:
+        raise ValueError(f"`n_in` must be < n_w = {n_w} (the columns of `W`), got {n_in}")
+    return n_in
+
+
+def check_ensemble(W, K, xt) -> None:
     """Shapes of an ensemble (ValueError naming the argument): `W` (members, n_out, n_w), `K`
-    (members, n_out, n_out), `xt` (members, n_w), and `n_in` an int in [1, n_w)."""
+    (members, n_out, n_out), `xt` (members, n_w), all finite where concrete."""
     if jnp.ndim(W) != 3:
         raise ValueError(f"`W` must be (members, n_out, n_w), got shape {jnp.shape(W)}")
     e, n, n_w = jnp.shape(W)
@@ -46,8 +54,6 @@ def check_ensemble(W, K, xt, n_in=None) -> None:
     if jnp.shape(xt) != (e, n_w):
         raise ValueError(f"`xt` must be (members, n_w) = {(e, n_w)} (inputs with the threshold "
                          f"input), got {jnp.shape(xt)}")
-    if n_in is not None and check_positive_int("n_in", n_in) >= n_w:
-        raise ValueError(f"`n_in` must be < n_w = {n_w} (the columns of `W`), got {n_in}")
     for name, a in (("W", W), ("K", K), ("xt", xt)):
         check_finite(name, a)
 
@@ -159,7 +165,7 @@ def _member_grads(W, K, xt, h, g, n_in):
 def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs) -> EnsembleValue:
     r"""$J = \tfrac12\log\det\chi^\top\chi$ per member for one input per member (no gradients);
     `converged` is False where the root failed or $J$ is not finite."""
-    check_ensemble(W, K, xt, n_in)
+    check_n_in(n_in, W)  # the rest is checked by ensemble_roots
     r = ensemble_roots(W, K, xt, **root_kwargs)
     # the objective alone: no solves for the gradient (the cost evaluations of `online_run`)
     j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, r.h, r.g)
@@ -174,7 +180,7 @@ def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn
     objective is not sound this step (`OnlineStep.converged` False), keep their weights.
     Parameters of the root solve: `rtol`, `atol`, `max_steps`.
     """
-    check_ensemble(W, K, xt, n_in)
+    check_n_in(n_in, W)  # the rest is checked by ensemble_roots
     if not isinstance(rates, OnlineRates):
         raise TypeError(f"`rates` must be an OnlineRates, got {type(rates).__name__}")
     r = ensemble_roots(W, K, xt, **root_kwargs)
