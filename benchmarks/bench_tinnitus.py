@@ -3,9 +3,9 @@
 - 40 -> 400, one sample per step, K learning (phases 2/3): neurojax `online_run` vs the seed's NumPy
   `Infomax.learn` on the same states, same process, float64 (and neurojax float32), at
   (a) an early state: K after 10⁴ online phase-2 steps from the tonotopic W (λ_K = 0.226), and
-  (b) a near-critical state: that K scaled to ρ(K) = 3 (the paper's end-of-phase-2 state at
-  λ_K = 0.226 is only available once a 40 -> 400 run has reached it: `--state DIR` takes K and W
-  from a run directory's checkpoint instead);
+  (b) a near-critical state: that K scaled to ρ(K) = 3, and
+  (c) the paper's end-of-phase-2 state at λ_K = 0.226, from the committed 40 -> 400 run
+  (results/paper/p400; `--state DIR` adds the newest checkpoint of another run directory);
 - ensemble throughput (member-steps per second) for 1 / 8 / 32 members vs a loop over members
   with one-member calls, at 40 -> 80 and 40 -> 400 (float32);
 - projected protocol time per λ_K at 40 -> 400 (2.05 M steps) from the measured step.
@@ -30,6 +30,8 @@ import neurojax.infomax as nim  # noqa: E402
 from neurojax.experiments import RunDirectory  # noqa: E402
 
 N_IN = 40
+# the checkpoint of the finished 40 -> 400 run at λ_K = 0.226 (the paper preset's protocol)
+P400 = Path(__file__).resolve().parents[1] / "results/paper/p400/run/ckpt-000204/arrays.npz"
 
 
 def _rates(dt, lam=0.226):
@@ -100,6 +102,10 @@ def main():
     rho0 = float(np.max(np.abs(np.linalg.eigvals(K))))
     states = {"early (10^4 phase-2 steps)": (W, K),
               "near-critical (K scaled to rho = 3)": (W, K * (3.0 / rho0))}
+    if P400.exists():  # the committed 40 -> 400 run: its end-of-phase-2 state at λ_K = 0.226
+        with np.load(P400) as z:
+            states["end of phase 2, lambda_K = 0.226 (results/paper/p400)"] = (
+                z["snap_W2"][0], z["snap_K2"][0])
     if "--state" in sys.argv:  # a run directory's newest checkpoint (member 0)
         folder = Path(sys.argv[sys.argv.index("--state") + 1])
         name = RunDirectory.__new__(RunDirectory)

@@ -34,6 +34,9 @@ __all__ = ["LU", "FixedPointIteration", "logdet_spd", "lu_factor", "neumann_solv
 def _cpu_sequential(fn: Callable) -> Callable:
     seq = jax.custom_batching.sequential_vmap(fn)
 
+    # jitted, so that an eager call (or an eager `vmap`, whose sequential rule is a `lax.map`)
+    # compiles once per shape instead of once per call
+    @jax.jit
     def wrapped(*args):
         return seq(*args) if jax.default_backend() == "cpu" else fn(*args)
 

@@ -14,13 +14,22 @@ import pytest
 # compilation is ~3/4 of the suite's time, the `_release_compiled_programs` fixture below drops
 # the in-memory programs after each module, and modules share many programs. Measured on one
 # core, 5 infomax modules: 130 s without, 100 s with an empty cache, 32 s with a warm one.
-# NEUROJAX_TEST_CACHE=0 turns it off. This process only: subprocesses started by tests (two at a
-# time in the multi-process tests) compile for themselves, so no two processes write one entry.
+# NEUROJAX_TEST_CACHE=0 turns it off. One directory per process: each pytest-xdist worker has its
+# own (JAX's cache writes its files unlocked unless it evicts, and eviction rescans the whole
+# directory on every write), and subprocesses started by tests compile for themselves.
 if os.environ.get("NEUROJAX_TEST_CACHE", "1") != "0":
     jax.config.update("jax_compilation_cache_dir",
-                      str(Path(__file__).resolve().parents[1] / ".jax-cache"))
+                      str(Path(__file__).resolve().parents[1] / ".jax-cache"
+                          / os.environ.get("PYTEST_XDIST_WORKER", "main")))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+# The default suite compiles with XLA's expensive optimisations off (LLVM -O0,
+# `jax_disable_most_optimizations`): compiling is most of its time, and at -O0 it is ~1/3 shorter
+# while the compiled programs run slower. NEUROJAX_TEST_OPTIMIZE=1 compiles as users do (the CI's
+# slow stage does).
+if os.environ.get("NEUROJAX_TEST_OPTIMIZE", "0") != "1":
+    jax.config.update("jax_disable_most_optimizations", True)
 
 REFERENCE_DIR = Path(os.environ.get("NEUROJAX_REFERENCE", Path(__file__).resolve().parents[1] / ".." / "shared" / "reference")).resolve()
 

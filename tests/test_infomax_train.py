@@ -70,17 +70,23 @@ def test_bad_training_arguments():
 
 
 def test_diverging_training_stops_with_its_history(x64):
-    """ff_eta = rec_eta = 1 on 6 -> 6 diverges at step 5: `train` stops after that chunk with a
-    RuntimeWarning and returns the last finite model (the model of step 4, equal to a 4-step run) and
-    the statistics through the chunk that diverged (was: a raw LinAlgError from the rho(K) log)."""
+    """ff_eta = rec_eta = 1 on 6 -> 6 diverges within a few steps (step 5 with XLA's default
+    optimisations; the step moves with the last bits of the arithmetic, e.g. to 11 at -O0): `train`
+    stops after that chunk with a RuntimeWarning and returns the last finite model (the model of
+    the step before, equal to a run that stops there) and the statistics through the chunk that
+    diverged (was: a raw LinAlgError from the rho(K) log)."""
     m = nim.RecurrentInfoMax.tonotopic(6, 6, dtype=jnp.float64)
     x = nim.tones(6, 64, key=jax.random.key(1))
     kw = dict(key=jax.random.key(0), batch_size=4, log_every=2,
               optimizer=nim.infomax_optimizer(ff_eta=1.0, rec_eta=1.0))
-    with pytest.warns(RuntimeWarning, match="diverged at step 5"):
+    with pytest.warns(RuntimeWarning, match=r"diverged at step \d+ \(non-finite weights\)") as w:
         r = nim.train(m, x, steps=40, **kw)
-    assert r.diverged_at == 5 and list(r.log_step) == [2, 4] and r.stats.objective.shape == (6,)
-    four = nim.train(m, x, steps=4, **kw)
-    assert four.diverged_at is None
-    assert np.array_equal(np.asarray(r.model.K), np.asarray(four.model.K))
-    assert np.array_equal(np.asarray(r.model.W), np.asarray(four.model.W))
+    d = r.diverged_at
+    assert d is not None and 2 < d < 40 and f"step {d} " in str(w[0].message)
+    chunk_end = -(-d // 2) * 2  # the statistics run through the logged chunk that diverged
+    assert list(r.log_step) == list(range(2, chunk_end - 1, 2))
+    assert r.stats.objective.shape == (chunk_end,)
+    before = nim.train(m, x, steps=d - 1, **kw)
+    assert before.diverged_at is None
+    assert np.array_equal(np.asarray(r.model.K), np.asarray(before.model.K))
+    assert np.array_equal(np.asarray(r.model.W), np.asarray(before.model.W))

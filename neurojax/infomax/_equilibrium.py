@@ -49,6 +49,7 @@ def _newton(h, K, g0, rtol, atol, max_steps):
     return sol.value, jnp.asarray(sol.stats["num_steps"], jnp.int32), sol.result == optx.RESULTS.successful
 
 
+@eqx.filter_jit  # eager callers compile once per shape and settings, not once per call
 def solve_root(h, K, method, rtol, atol, max_steps):
     """Primal root of g = σ(h + K g) from σ(0) (no derivatives: see `_attach_implicit`)."""
     h, K = jax.lax.stop_gradient((h, K))
@@ -219,7 +220,11 @@ def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None,
     check_choice("method", method, METHODS)
     check_batch(model, xs)
     check_finite("xs", xs)
+    return _batch_roots(model, jnp.asarray(xs), method, rtol, atol, max_steps)
 
+
+@eqx.filter_jit  # one compile per shape and settings for eager callers (its `lax.cond` included)
+def _batch_roots(model, xs, method, rtol, atol, max_steps):
     def roots(how):
         return jax.vmap(lambda x: root_of(model, x, method=how, rtol=rtol, atol=atol,
                                         max_steps=max_steps)[1:])(xs)

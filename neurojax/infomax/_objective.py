@@ -154,8 +154,12 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     if jnp.ndim(xs) != 2 or jnp.shape(xs)[0] == 0:
         raise ValueError(f"`xs` must be a batch (batch, n_in) of at least one sample, got shape "
                          f"{jnp.shape(xs)}")
-    roots, steps, ok = raw_batch_roots(model, xs, **solver_kwargs)
+    roots, steps, ok = raw_batch_roots(model, xs, **solver_kwargs)  # checks model, xs, settings
+    return _objective_and_grads(model, jnp.asarray(xs), roots, steps, ok, linear_solver)
 
+
+@eqx.filter_jit  # eager callers compile once per shape and solver
+def _objective_and_grads(model, xs, roots, steps, ok, linear_solver):
     def with_solver(how):
         def mean_objective(m):  # the gradient of the batch mean: per-sample K-gradients (B × n × n)
             # are never materialised, the reverse pass contracts over the batch directly

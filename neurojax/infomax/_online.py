@@ -213,6 +213,11 @@ def ensemble_cost(W, K, eval_x, *, n_in: int, **root_kwargs) -> EnsembleValue:
         raise ValueError(f"`eval_x` must be (samples, n_in = {n_in}), got shape "
                          f"{jnp.shape(eval_x)}")
 
+    return _ensemble_cost(W, K, jnp.asarray(eval_x), n_in, root_kwargs)
+
+
+@eqx.filter_jit  # eager callers compile its `lax.map` once per shape, not once per call
+def _ensemble_cost(W, K, eval_x, n_in, root_kwargs):
     def one(x):
         xt = jnp.broadcast_to(augmented(x), (W.shape[0], x.shape[0] + 1))
         return ensemble_objective(W, K, xt, n_in=n_in, **root_kwargs)
@@ -257,8 +262,13 @@ def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates,
     pool, gains, eval_x = jnp.asarray(pool), jnp.asarray(gains), jnp.asarray(eval_x)
     check_finite("pool", pool)
     check_finite("gains", gains)
-    blocks = jnp.asarray(idx).reshape(-1, eval_every)
+    return _online_run(W, K, active, cost, pool, gains, jnp.asarray(idx).reshape(-1, eval_every),
+                       eval_x, rates, n_in, learn_W, learn_K, stop_rise, root_kwargs)
 
+
+@eqx.filter_jit  # eager callers compile its scans once per shape and setting, not once per call
+def _online_run(W, K, active, cost, pool, gains, blocks, eval_x, rates, n_in, learn_W, learn_K,
+                stop_rise, root_kwargs):
     def step(carry, i):
         W, K, active = carry
         xt = augmented(gains * pool[i])
