@@ -22,6 +22,15 @@ def padding(n: int) -> int:
     return -n % CHUNK if n >= 2 * CHUNK else 0
 
 
+def batch_rows(n: int) -> int:
+    """Rows a batch of `n` samples is padded to before a compiled call, so that calls with
+    different batch sizes share a few compiled programs: a power of two ≥ `MIN_BUCKET` up to
+    2 · `CHUNK` rows, whole chunks above (the padding rows are zero samples, done at once)."""
+    if n > 2 * CHUNK:
+        return -(-n // CHUNK) * CHUNK
+    return max(MIN_BUCKET, 1 << (n - 1).bit_length())
+
+
 def bucket_sizes(n: int, shrink: float = 0.5) -> list[int]:
     """Ascending static bucket sizes n, ⌈n·shrink⌉, ⌈n·shrink²⌉, ... ≥ `MIN_BUCKET`; sizes of at
     least two chunks are rounded up to whole chunks, and below that the ladder halves (small

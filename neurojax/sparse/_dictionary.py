@@ -14,6 +14,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
+from ._compaction import batch_rows
 from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
@@ -154,7 +155,10 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     D = _init(X, n_atoms, init, k_init)
     n = X.shape[0]
     batch_size = n if method == "batch" else min(check_positive_int("batch_size", batch_size), n)
-    carry = (D, jnp.zeros((n, n_atoms), X.dtype), jnp.zeros((n_atoms, n_atoms), X.dtype),
+    # zero rows up to `batch_rows` (code 0: they change no statistic, objective or minibatch):
+    # data sets of different sizes share a few compiled programs
+    Xp = jnp.pad(X, ((0, batch_rows(n) - n), (0, 0)))
+    carry = (D, jnp.zeros((Xp.shape[0], n_atoms), X.dtype), jnp.zeros((n_atoms, n_atoms), X.dtype),
              jnp.zeros((X.shape[1], n_atoms), X.dtype))
     history, done = [], 0
     chunk = steps if progress is None else max(1, min(steps, 10))
@@ -163,14 +167,14 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         its = np.arange(done, done + m)
         idx = (jnp.zeros((m, 1), jnp.int32) if method == "batch"
                else _batches(k_batches, n, batch_size, its))
-        carry, obj = _rounds(carry, X, jnp.asarray(alpha, X.dtype), jnp.asarray(its), idx,
+        carry, obj = _rounds(carry, Xp, jnp.asarray(alpha, X.dtype), jnp.asarray(its), idx,
                              method == "batch", code_max_steps, jnp.asarray(tol, X.dtype),
                              bool(nonneg))
         history.extend(np.asarray(obj).tolist())
         done += m
         if progress is not None:
             progress({"step": done, "total": steps, "objective": history[-1]})
-    D, A = carry[0], carry[1]
+    D, A = carry[0], carry[1][:n]
     if method == "minibatch":
         A = (fista(D, X, alpha, max_steps=code_max_steps, tol=tol, nonneg=nonneg).codes
              if return_codes else None)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_positive_int, raise_unless_converged
+from ._compaction import batch_rows
 from ._homotopy import _DONE, _FULL, _RUNNING, _grow, _homotopy
 from ._lasso import LassoResult, check_problem, check_tol, fista
 
@@ -75,7 +76,8 @@ def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
     outgrew them, up to `k_max`), so that the few long paths of each group do not each pay for a
     run of small compacted batches."""
     n, f = X.shape
-    size = n if jax.default_backend() != "cpu" or n <= _CPU_ROWS else _CPU_ROWS
+    # batches padded to `batch_rows` (zero rows, done at once): few compiled shapes
+    size = batch_rows(n) if jax.default_backend() != "cpu" or n <= _CPU_ROWS else _CPU_ROWS
     pause = _POOL if size < n else 0
     runs = []
     for first in range(0, n, size):
@@ -99,7 +101,7 @@ def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
         if not m:
             return out
         k = min(2 * k, k_max) if grow else k
-        size = _padded(m)  # padding rows are marked done by `_pool`
+        size = batch_rows(m)  # padding rows are marked done by `_pool`
         gid, local, origin = (np.concatenate(v + [np.zeros(size - m, int)])
                               for v in (gid, local, origin))
         sub = _pool(tuple(states), jnp.asarray(gid), jnp.asarray(local), m, k)
@@ -130,13 +132,7 @@ def _put(out, again, origin, m):
     return tuple(o.at[idx].set(a, mode="drop") for o, a in zip(out, again))
 
 
-def _padded(m: int) -> int:
-    """Rows for a batch of m: a power of two ≥ 64, so that follow-up calls of different sizes
-    reuse a few compiled shapes."""
-    return max(64, 1 << (m - 1).bit_length())
-
-
 def _rows(a, idx):
-    """a[idx], padded to `_padded` rows by repeating the first row."""
-    idx = np.concatenate([idx, np.full(_padded(len(idx)) - len(idx), idx[0])])
+    """a[idx], padded to `batch_rows` rows by repeating the first row."""
+    idx = np.concatenate([idx, np.full(batch_rows(len(idx)) - len(idx), idx[0])])
     return a[jnp.asarray(idx)]

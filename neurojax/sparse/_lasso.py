@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import check_finite, check_number, check_positive_int, raise_unless_converged
-from ._compaction import bucket_sizes, chunked, first_where, padding
+from ._compaction import batch_rows, bucket_sizes, chunked, first_where, padding
 
 
 class LassoResult(eqx.Module):
@@ -263,8 +263,14 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
     L = lipschitz(D) if L is None else jnp.asarray(L, X.dtype)
     factored = 2 * D.shape[0] < D.shape[1]  # cheaper than the Gram matrix for overcomplete D
-    return _solve(D, X, jnp.asarray(alpha, X.dtype), A0, L, jnp.asarray(tol, X.dtype), momentum,
-                  bool(nonneg), -(-max_steps // check_every) * check_every, check_every, factored)
+    # zero rows up to `batch_rows` (their codes are 0, done after the first block): batches of
+    # different sizes share a few compiled programs
+    n = X.shape[0]
+    pad = ((0, batch_rows(n) - n), (0, 0)) if n else ((0, 0), (0, 0))
+    r = _solve(D, jnp.pad(X, pad), jnp.asarray(alpha, X.dtype), jnp.pad(A0, pad), L,
+               jnp.asarray(tol, X.dtype), momentum, bool(nonneg),
+               -(-max_steps // check_every) * check_every, check_every, factored)
+    return jax.tree.map(lambda v: v[:n], r)
 
 
 def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None, check_every: int = 10,
