@@ -70,8 +70,9 @@ def test_bad_training_arguments():
 
 
 def test_diverging_training_stops_with_its_history(x64):
-    """ff_eta = rec_eta = 1 on 6 -> 6 diverges within a few steps (step 5 with XLA's default
-    optimisations; the step moves with the last bits of the arithmetic, e.g. to 11 at -O0): `train`
+    """ff_eta = rec_eta = 1 on 6 -> 6 diverges within a few steps (step 5 as compiled by default
+    and at -O1; the chaotic run's step moves with the last bits of the arithmetic, e.g. to 11 at
+    -O0): `train`
     stops after that chunk with a RuntimeWarning and returns the last finite model (the model of
     the step before, equal to a run that stops there) and the statistics through the chunk that
     diverged (was: a raw LinAlgError from the rho(K) log)."""
