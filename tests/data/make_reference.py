@@ -22,7 +22,8 @@ PARITY = ["test_infomax_inputs.py", "test_infomax_model.py", "test_infomax_objec
 
 if __name__ == "__main__":
     env = {**os.environ, "NEUROJAX_RECORD_REFERENCE": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    # one process (`-n 0`): two xdist workers could write the same fixture at once
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
            *[str(TESTS / f) for f in PARITY]]
     print("$", " ".join(cmd), flush=True)
     sys.exit(subprocess.call(cmd, env=env, cwd=TESTS.parent))
