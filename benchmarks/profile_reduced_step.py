@@ -1,0 +1,78 @@
+"""Where a 40 -> 80 float32 online K step goes, for one member and for the reduced sweep's 50
+members, at the end-of-phase-2 states of the committed reduced run (results/paper/reduced): each
+part jitted and timed alone. Run it on one quiet core:
+
+    OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/profile_reduced_step.py
+"""
+
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import neurojax.infomax as nim
+from neurojax import _linalg
+from neurojax._numerics import sigmoid_derivatives
+from neurojax.infomax import _online as online
+
+RUN = Path(__file__).resolve().parents[1] / "results/paper/reduced/run/ckpt-000204/arrays.npz"
+N_IN, N_OUT = 40, 80
+
+
+def ms_per_call(f, *args, n=200):
+    """Mean wall time of the jitted `f(*args)` in ms, after one warm-up call."""
+    f = jax.jit(f)
+    jax.block_until_ready(f(*args))
+    t = time.perf_counter()
+    for _ in range(n):
+        out = f(*args)
+    jax.block_until_ready(out)
+    return (time.perf_counter() - t) / n * 1e3
+
+
+def lu_of_resolvent(K, g, h):
+    """The LU factors of I − ΦK of every member at its root."""
+    _, gp, _ = jax.vmap(lambda hh, kk, gg: sigmoid_derivatives(hh + kk @ gg))(h, K, g)
+    return jax.vmap(_linalg.lu_perm)(jnp.eye(N_OUT, dtype=K.dtype) - gp[:, :, None] * K)
+
+
+def profile(W, K, xt):
+    E = W.shape[0]
+    roots = jax.jit(online.ensemble_roots)(W, K, xt)
+    h, g = roots.h, roots.g
+    rates = online.OnlineRates(ff_eta=jnp.float32(0), ff_l1=jnp.float32(0),
+                               rec_eta=jnp.full(E, 1e-4, jnp.float32),
+                               rec_l2=jnp.full(E, 0.08, jnp.float32))
+
+    def step(W, K, xt):
+        return online.online_step(W, K, xt, rates, n_in=N_IN, learn_W=False, learn_K=True).K
+
+    def sensitivity(W, K, h, g):
+        return jax.vmap(lambda *a: online._member_sensitivity(*a, N_IN)[-1])(W, K, h, g)
+
+    def grads(W, K, xt, h, g):
+        return jax.vmap(lambda *a: online._member_grads(*a, N_IN)[2])(W, K, xt, h, g)
+
+    return {"whole online_step": ms_per_call(step, W, K, xt),
+            "roots (Picard)": ms_per_call(lambda W, K, xt: online.ensemble_roots(W, K, xt).g,
+                                          W, K, xt),
+            "LU of I - PhiK": ms_per_call(lu_of_resolvent, K, g, h),
+            "LU + chi solve + QR": ms_per_call(sensitivity, W, K, h, g),
+            "gradient (+ 2 transposed solves, update)": ms_per_call(grads, W, K, xt, h, g)}
+
+
+def main():
+    with np.load(RUN) as z:  # (λ_K, 80, 41) and (λ_K, 80, 80): the end of phase 2
+        W0, K0 = jnp.asarray(z["snap_W2"], jnp.float32), jnp.asarray(z["snap_K2"], jnp.float32)
+    x = nim.tones(N_IN, 1, key=jax.random.key(0)).astype(jnp.float32)[0]
+    for E in (1, 50):
+        idx = np.arange(E) % W0.shape[0]
+        parts = profile(W0[idx], K0[idx], jnp.broadcast_to(online.augmented(x), (E, N_IN + 1)))
+        print(f"E = {E}: " + ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items())
+              + f"; per member-step {parts['whole online_step'] / E * 1e3:.1f} us")
+
+
+if __name__ == "__main__":
+    main()
