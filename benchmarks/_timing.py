@@ -12,6 +12,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
 
 
+def newest_checkpoint(run_dir) -> Path | None:
+    """`arrays.npz` of the newest checkpoint in a run directory (`neurojax.experiments`'s
+    RunDirectory layout), or None if it holds none."""
+    from neurojax.experiments import RunDirectory
+
+    run = RunDirectory.__new__(RunDirectory)  # read-only: no identity check, no lock
+    run.path = Path(run_dir)
+    name = run.latest_name()
+    return None if name is None else run.path / name / "arrays.npz"
+
+
 def seed_module(name: str):
     """Import a seed's NumPy reference module (`infomax_seed`, `ring_seed`) from ../shared/reference."""
     import importlib

@@ -24,14 +24,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import seed_module, time_call, write  # noqa: E402
+from _timing import newest_checkpoint, seed_module, time_call, write  # noqa: E402
 
 import neurojax.infomax as nim  # noqa: E402
-from neurojax.experiments import RunDirectory  # noqa: E402
 
 N_IN = 40
-# the checkpoint of the finished 40 -> 400 run at λ_K = 0.226 (the paper preset's protocol)
-P400 = Path(__file__).resolve().parents[1] / "results/paper/p400/run/ckpt-000204/arrays.npz"
+# the finished 40 -> 400 run at λ_K = 0.226 (the paper preset's protocol)
+P400 = Path(__file__).resolve().parents[1] / "results/paper/p400/run"
 
 
 def _rates(dt, lam=0.226):
@@ -102,16 +101,16 @@ def main():
     rho0 = float(np.max(np.abs(np.linalg.eigvals(K))))
     states = {"early (10^4 phase-2 steps)": (W, K),
               "near-critical (K scaled to rho = 3)": (W, K * (3.0 / rho0))}
-    if P400.exists():  # the committed 40 -> 400 run: its end-of-phase-2 state at λ_K = 0.226
-        with np.load(P400) as z:
+    p400 = newest_checkpoint(P400)
+    if p400 is not None:  # the committed 40 -> 400 run: its end-of-phase-2 state at λ_K = 0.226
+        with np.load(p400) as z:
             states["end of phase 2, lambda_K = 0.226 (results/paper/p400)"] = (
                 z["snap_W2"][0], z["snap_K2"][0])
     if "--state" in sys.argv:  # a run directory's newest checkpoint (member 0)
-        folder = Path(sys.argv[sys.argv.index("--state") + 1])
-        name = RunDirectory.__new__(RunDirectory)
-        name.path = folder
-        with np.load(folder / name.latest_name() / "arrays.npz") as z:
-            states[f"checkpoint {folder.name}/{name.latest_name()}"] = (z["W"][0], z["K"][0])
+        path = newest_checkpoint(sys.argv[sys.argv.index("--state") + 1])
+        with np.load(path) as z:
+            states[f"checkpoint {path.parent.parent.name}/{path.parent.name}"] = (z["W"][0],
+                                                                                  z["K"][0])
     rows = []
     for name, (w, k) in states.items():
         rho = float(np.max(np.abs(np.linalg.eigvals(k))))

@@ -5,6 +5,7 @@ part jitted and timed alone. Run it on one quiet core:
     OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/profile_reduced_step.py
 """
 
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from neurojax import _linalg
 from neurojax._numerics import sigmoid_derivatives
 from neurojax.infomax import _online as online
 
-RUN = Path(__file__).resolve().parents[1] / "results/paper/reduced/run/ckpt-000204/arrays.npz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import newest_checkpoint  # noqa: E402
+
+RUN = Path(__file__).resolve().parents[1] / "results/paper/reduced/run"
 N_IN, N_OUT = 40, 80
 
 
@@ -64,7 +68,7 @@ def profile(W, K, xt):
 
 
 def main():
-    with np.load(RUN) as z:  # (λ_K, 80, 41) and (λ_K, 80, 80): the end of phase 2
+    with np.load(newest_checkpoint(RUN)) as z:  # (λ_K, 80, 41) and (λ_K, 80, 80): the end of phase 2
         W0, K0 = jnp.asarray(z["snap_W2"], jnp.float32), jnp.asarray(z["snap_K2"], jnp.float32)
     x = nim.tones(N_IN, 1, key=jax.random.key(0)).astype(jnp.float32)[0]
     for E in (1, 50):

@@ -26,9 +26,16 @@ def batch_rows(n: int) -> int:
     """Rows a batch of `n` samples is padded to before a compiled call, so that calls with
     different batch sizes share a few compiled programs: a power of two ≥ `MIN_BUCKET` up to
     2 · `CHUNK` rows, whole chunks above (the padding rows are zero samples, done at once)."""
+    if n == 0:
+        return 0
     if n > 2 * CHUNK:
         return -(-n // CHUNK) * CHUNK
     return max(MIN_BUCKET, 1 << (n - 1).bit_length())
+
+
+def pad_rows(a):
+    """`a` with zero rows appended up to `batch_rows(len(a))`."""
+    return jnp.pad(a, ((0, batch_rows(a.shape[0]) - a.shape[0]),) + ((0, 0),) * (a.ndim - 1))
 
 
 def bucket_sizes(n: int, shrink: float = 0.5) -> list[int]:

@@ -14,7 +14,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
-from ._compaction import batch_rows
+from ._compaction import pad_rows
 from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
@@ -157,7 +157,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     batch_size = n if method == "batch" else min(check_positive_int("batch_size", batch_size), n)
     # zero rows up to `batch_rows` (code 0: they change no statistic, objective or minibatch):
     # data sets of different sizes share a few compiled programs
-    Xp = jnp.pad(X, ((0, batch_rows(n) - n), (0, 0)))
+    Xp = pad_rows(X)
     carry = (D, jnp.zeros((Xp.shape[0], n_atoms), X.dtype), jnp.zeros((n_atoms, n_atoms), X.dtype),
              jnp.zeros((X.shape[1], n_atoms), X.dtype))
     history, done = [], 0

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import check_finite, check_number, check_positive_int, raise_unless_converged
-from ._compaction import batch_rows, bucket_sizes, chunked, first_where, padding
+from ._compaction import bucket_sizes, chunked, first_where, pad_rows, padding
 
 
 class LassoResult(eqx.Module):
@@ -265,12 +265,10 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L)
     factored = 2 * D.shape[0] < D.shape[1]  # cheaper than the Gram matrix for overcomplete D
     # zero rows up to `batch_rows` (their codes are 0, done after the first block): batches of
     # different sizes share a few compiled programs
-    n = X.shape[0]
-    pad = ((0, batch_rows(n) - n), (0, 0)) if n else ((0, 0), (0, 0))
-    r = _solve(D, jnp.pad(X, pad), jnp.asarray(alpha, X.dtype), jnp.pad(A0, pad), L,
+    r = _solve(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
                jnp.asarray(tol, X.dtype), momentum, bool(nonneg),
                -(-max_steps // check_every) * check_every, check_every, factored)
-    return jax.tree.map(lambda v: v[:n], r)
+    return jax.tree.map(lambda v: v[:X.shape[0]], r)
 
 
 def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None, check_every: int = 10,

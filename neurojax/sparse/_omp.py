@@ -9,7 +9,7 @@ from jaxtyping import Array, Float, Int
 
 from .._checks import check_finite, check_positive_int
 from .._linalg import solve
-from ._compaction import batch_rows
+from ._compaction import pad_rows
 
 
 class OMPResult(eqx.Module):
@@ -84,7 +84,7 @@ def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
     check_finite("D", D)
     check_finite("X", X)
     dtype = jnp.result_type(D, X, float)
-    n = X.shape[0]  # zero rows up to `batch_rows` (no atom joins): few compiled batch shapes
-    X = jnp.pad(X.astype(dtype), ((0, batch_rows(n) - n if n else 0), (0, 0)))
-    res = jax.tree.map(lambda a: a[:n], _omp(D.astype(dtype), X, n_nonzero, bool(fit_intercept)))
+    # zero rows up to `batch_rows` (no atom joins them): few compiled batch shapes
+    res = _omp(D.astype(dtype), pad_rows(X.astype(dtype)), n_nonzero, bool(fit_intercept))
+    res = jax.tree.map(lambda a: a[:X.shape[0]], res)
     return jax.tree.map(lambda a: a[0], res) if single else res
