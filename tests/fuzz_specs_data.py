@@ -160,7 +160,7 @@ def specs_data() -> dict:
                                                      "key": key, "steps": 2},
                                {"X": bad_array(X, (5,), (0, 8)), "n_atoms": count(),
                                 "alpha": nonneg(), "steps": count(),
-                                "method": choice(("batch", "minibatch"))}),
+                                "method": choice(("batch", "minibatch", "online"))}),
         ns.update_dictionary: S(ns.update_dictionary, {"D": D, "A_stats": jnp.eye(16),
                                                        "B_stats": jnp.zeros((8, 16))},
                                 {"A_stats": bad_array(jnp.eye(16), (16, 15)),

@@ -11,7 +11,6 @@ from ._data import (
 from ._dictionary import (
     DictionaryResult as DictionaryResult,
     learn_dictionary as learn_dictionary,
-    update_dictionary as update_dictionary,
 )
 from ._encode import SparseCode as SparseCode, sparse_encode as sparse_encode
 from ._estimators import (
@@ -46,3 +45,4 @@ from ._measures import (
     temporal_diff as temporal_diff,
 )
 from ._omp import OMPResult as OMPResult, omp as omp
+from ._update import update_dictionary as update_dictionary

@@ -1,0 +1,34 @@
+"""The block-coordinate dictionary update of Mairal et al. (2010), shared by the batch,
+minibatch and online dictionary learners."""
+
+import jax
+import jax.numpy as jnp
+
+from .._checks import check_finite, check_shape
+
+
+def update_dictionary(D, A_stats, B_stats):
+    r"""One sweep of block-coordinate descent over atoms with sufficient statistics
+    $A = \text{codes}^\top\text{codes}$ (k, k), $B = X^\top\text{codes}$ (f, k); unused atoms
+    ($A_{kk} \approx 0$) are left unchanged. Atoms are projected onto $\|d\| \le 1$."""
+    D, A_stats, B_stats = jnp.asarray(D), jnp.asarray(A_stats), jnp.asarray(B_stats)
+    if D.ndim != 2:
+        raise ValueError(f"`D` must be (n_features, n_atoms), got shape {D.shape}")
+    check_shape("A_stats", A_stats, (D.shape[1], D.shape[1]))
+    check_shape("B_stats", B_stats, D.shape)
+    for name, a in (("D", D), ("A_stats", A_stats), ("B_stats", B_stats)):
+        check_finite(name, a)
+    return update_sweep(D, A_stats, B_stats)
+
+
+@jax.jit
+def update_sweep(D, A_stats, B_stats, unused=1e-10):
+    r"""`update_dictionary` without the checks (traceable); atoms with $A_{kk} \le$ `unused`
+    are left unchanged."""
+    def body(k, D):
+        akk = A_stats[k, k]
+        upd = D[:, k] + (B_stats[:, k] - D @ A_stats[:, k]) / jnp.where(akk > unused, akk, 1.0)
+        d = jnp.where(akk > unused, upd, D[:, k])
+        return D.at[:, k].set(d / jnp.maximum(jnp.linalg.norm(d), 1.0))
+
+    return jax.lax.fori_loop(0, D.shape[1], body, D)
