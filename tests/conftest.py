@@ -6,9 +6,21 @@ import os
 import sys
 from pathlib import Path
 
-import jax
-import numpy as np
-import pytest
+# One OpenBLAS thread per test process, and for the processes tests start (notebook kernels, CLI
+# runs), unless OPENBLAS_NUM_THREADS is set. OpenBLAS threads spin after each LAPACK call. Measured
+# on 2 cores: the tinnitus golden run and the tinnitus notebook (both LAPACK-heavy) started side by
+# side both hit a 400 s timeout with OpenBLAS's default threads (and 600 s in a `-m slow` run),
+# against 94 s and 142 s with one BLAS thread (109 s for the golden run alone).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+if os.environ["OPENBLAS_NUM_THREADS"] == "1":  # BLAS libraries a plugin loaded before this file
+    from threadpoolctl import threadpool_limits
+
+    _ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
 
 # Compiled programs persist on disk (JAX's compilation cache) in .jax-cache/ of the checkout:
 # compilation is ~3/4 of the suite's time, the `_release_compiled_programs` fixture below drops
