@@ -116,6 +116,21 @@ def test_online_equals_a_numpy_reference(x64):
     np.testing.assert_allclose(np.asarray(res.codes), codes, atol=1e-9)
 
 
+def test_online_paths_that_outgrow_their_slots_are_finished_by_fista(x64, monkeypatch):
+    """With 2 homotopy slots most paths stop full; FISTA (to a 1e-13 relative gap, within
+    `code_max_steps`) finishes them inside the scan: the reference's dictionary to 1e-6."""
+    import neurojax.sparse._dictionary as dictionary
+
+    monkeypatch.setattr(dictionary, "_MAX_ACTIVE", 2)
+    X, alpha, key = _digits(300), 0.3, jax.random.key(3)
+    D0 = X[::25][:12].T / np.linalg.norm(X[::25][:12], axis=1)
+    res = ns.learn_dictionary(X, 12, alpha, key=key, method="online", steps=6, batch_size=64,
+                              init=D0, tol=1e-13, code_max_steps=20_000, return_codes=False)
+    idx = np.asarray(dictionary._batches(jax.random.split(key)[1], 300, 64, np.arange(6)))
+    ref = _online_reference(X, D0.copy(), alpha, idx, 300)
+    np.testing.assert_allclose(np.asarray(res.dictionary), ref, atol=1e-6)
+
+
 def test_online_replaces_duplicate_atoms(x64):
     X = _digits(300)
     D0 = X[:8].T / np.linalg.norm(X[:8], axis=1)

@@ -16,7 +16,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
 from ._compaction import pad_rows
 from ._lars import lasso_lars
-from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz
+from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz, schedule
 from ._online import online_rounds
 from ._update import update_sweep
 
@@ -64,8 +64,7 @@ def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol, nonneg=False)
     """Rounds `its` of dictionary learning as one `lax.scan` (see `learn_dictionary`); `idx`
     (rounds, batch_size) are the minibatch rows (unused for `batch`)."""
     batch_size = idx.shape[1]
-    check_every = min(_CHECK_EVERY, code_max_steps)
-    max_steps = -(-code_max_steps // check_every) * check_every
+    max_steps, check_every = schedule(code_max_steps, _CHECK_EVERY)
     factored = 2 * X.shape[1] < carry[0].shape[1]
 
     def code(D, Xb, A0):
@@ -116,7 +115,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
     `progress(dict(step=, total=, objective=))` (`step`: rounds done). `code_max_steps` caps the
     FISTA iterations of each round's coding; `tol` is FISTA's relative duality-gap tolerance
     for the codes of each round (default 1e-6 in float64, 1e-5 in float32: see `default_tol`;
-    'online' uses it only for paths the homotopy hands to FISTA). With `method='minibatch'` or
+    'online' uses both only for paths the homotopy hands to FISTA). With `method='minibatch'` or
     `'online'` and `return_codes=False` the final coding of all samples is skipped (`codes` is
     None), as scikit-learn's `fit` does; 'online' codes them with `lasso_lars`. `init` is "data" (atoms drawn from the rows
     of `X`), "random" (Gaussian atoms), "pca" (leading principal axes, then random atoms) or an
@@ -137,7 +136,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         check_finite("init", init)
     check_number("alpha", alpha, low=0.0)
     X = X.astype(jnp.result_type(X, float))
-    tol = check_tol(tol, X.dtype, float64=1e-6)
+    tol_given, tol = tol, check_tol(tol, X.dtype, float64=1e-6)
     k_init, k_batches = jax.random.split(key)
     D = _init(X, n_atoms, init, k_init)
     n = X.shape[0]
@@ -164,7 +163,8 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         if method == "online":
             keys = jax.vmap(lambda i: jax.random.fold_in(k_clean, i))(jnp.asarray(its))
             carry, obj = online_rounds(carry, Xp, n, alpha_, jnp.asarray(its), idx, keys,
-                                       min(_MAX_ACTIVE, *D.shape), 4 * n_atoms, tol_,
+                                       min(_MAX_ACTIVE, *D.shape), 4 * n_atoms,
+                                       schedule(code_max_steps, _CHECK_EVERY), tol_,
                                        bool(nonneg))
         else:
             carry, obj = _rounds(carry, Xp, alpha_, jnp.asarray(its), idx, method == "batch",
@@ -178,5 +178,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         A = (fista(D, X, alpha, max_steps=code_max_steps, tol=tol, nonneg=nonneg).codes
              if return_codes else None)
     elif method == "online":
-        A = lasso_lars(D, X, alpha, nonneg=nonneg, tol=tol).codes if return_codes else None
+        # the homotopy's own dtype-aware default tolerance unless one was given
+        A = (lasso_lars(D, X, alpha, nonneg=nonneg, tol=tol_given).codes if return_codes
+             else None)
     return DictionaryResult(dictionary=D, codes=A, objective=jnp.asarray(np.array(history)))

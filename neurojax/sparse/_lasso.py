@@ -255,10 +255,17 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
                        converged=~active & finite)
 
 
+def schedule(max_steps: int, check_every: int) -> tuple[int, int]:
+    """(iteration cap, check interval) as `_solve` runs them: the interval is at most the cap,
+    and the cap is rounded up to whole intervals."""
+    check_every = min(check_every, max_steps)
+    return -(-max_steps // check_every) * check_every, check_every
+
+
 def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L):
     D, X = check_problem(D, X, alpha, init)
     max_steps = check_positive_int("max_steps", max_steps)
-    check_every = min(check_positive_int("check_every", check_every), max_steps)
+    max_steps, check_every = schedule(max_steps, check_positive_int("check_every", check_every))
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
     L = lipschitz(D) if L is None else jnp.asarray(L, X.dtype)
@@ -267,7 +274,7 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L)
     # different sizes share a few compiled programs
     r = _solve(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
                jnp.asarray(tol, X.dtype), momentum, bool(nonneg),
-               -(-max_steps // check_every) * check_every, check_every, factored)
+               max_steps, check_every, factored)
     return jax.tree.map(lambda v: v[:X.shape[0]], r)
 
 

@@ -37,15 +37,16 @@ _CLEAN_AFTER = 10_000  # samples seen before unused atoms are replaced (SPAMS's)
 _MAX_CORREL = 0.999999  # |cosine| above which an atom is a duplicate (SPAMS's)
 
 
-def online_codes(D, Xb, alpha, nonneg, max_active, tol, max_steps):
+def online_codes(D, Xb, alpha, nonneg, max_active, max_steps, fista_schedule, tol):
     """Exact lasso codes of the minibatch `Xb` and each row's objective: the homotopy with
-    `max_active` slots; paths that outgrow them (or degenerate) are finished by FISTA from
-    where they stopped (only if there are any)."""
+    `max_active` slots and at most `max_steps` steps; paths that outgrow them (or degenerate)
+    are finished by FISTA from where they stopped (only if there are any), to a relative
+    duality gap `tol`, with (iteration cap, check interval) `fista_schedule`."""
     out, _, _ = _homotopy(D, Xb, alpha, nonneg, max_active, max_steps)
     codes, status, objective = out[0], out[2], out[3]
 
     def finish(codes):
-        r = _solve(D, Xb, alpha, codes, lipschitz(D), tol, True, nonneg, 1000, 10,
+        r = _solve(D, Xb, alpha, codes, lipschitz(D), tol, True, nonneg, *fista_schedule,
                    2 * D.shape[0] < D.shape[1])
         return r.codes, r.objective
 
@@ -72,21 +73,24 @@ def replace_atoms(D, used, X, n_samples, key):
     return jnp.where(bad[None, :], rows, D)
 
 
-@functools.partial(jax.jit, static_argnames=("max_active", "max_steps", "nonneg"))
-def online_rounds(carry, X, n_samples, alpha, its, idx, keys, max_active, max_steps, tol,
-                  nonneg=False):
+@functools.partial(jax.jit, static_argnames=("max_active", "max_steps", "fista_schedule",
+                                             "nonneg"))
+def online_rounds(carry, X, n_samples, alpha, its, idx, keys, max_active, max_steps,
+                  fista_schedule, tol, nonneg=False):
     """Rounds `its` of online dictionary learning as one `lax.scan`. `carry` is (D, A_prev,
     A_now, B_prev, B_now): the dictionary and the previous and current epoch's statistics;
     `idx` (rounds, batch_size) the minibatch rows of `X`; `keys` one PRNG key per round (atom
-    replacement). Returns the carry and each round's summed objective on its minibatch (codes
-    and objective with the dictionary before the round's update)."""
+    replacement); the coding arguments as for `online_codes`. Returns the carry and each
+    round's summed objective on its minibatch (codes and objective with the dictionary before
+    the round's update)."""
     batch_size = idx.shape[1]
 
     def body(c, xs):
         it, rows, key = xs
         D, A_prev, A_now, B_prev, B_now = c
         Xb = X[rows]
-        codes, objective = online_codes(D, Xb, alpha, nonneg, max_active, tol, max_steps)
+        codes, objective = online_codes(D, Xb, alpha, nonneg, max_active, max_steps,
+                                        fista_schedule, tol)
         # a new epoch: the previous epoch's statistics are dropped, the current become previous
         epoch = lambda t: (t * batch_size) // n_samples  # noqa: E731
         new = epoch(it + 1) != epoch(it)
