@@ -11,6 +11,19 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def check_rows(name: str, idx, n_rows: int, what: str) -> None:
+    """Raise ValueError naming `name` unless `idx` is an integer array of row numbers of `what`
+    (`n_rows` rows); the range is checked where `idx` is concrete (JAX clamps an out-of-range
+    gather index silently)."""
+    if not jnp.issubdtype(jnp.result_type(idx), jnp.integer):
+        raise ValueError(f"`{name}` must be an integer array, got dtype {jnp.result_type(idx)}")
+    if is_concrete(idx) and np.size(idx):
+        lo, hi = int(np.min(np.asarray(idx))), int(np.max(np.asarray(idx)))
+        if lo < 0 or hi >= n_rows:
+            raise ValueError(f"`{name}` must lie in [0, {n_rows}) (rows of `{what}`), got "
+                             f"[{lo}, {hi}]")
+
+
 def check_shape(name: str, x, shape: tuple) -> None:
     """Raise ValueError unless `x.shape == shape` (``None`` in `shape` matches any size)."""
     got = tuple(np.shape(x))

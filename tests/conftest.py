@@ -36,15 +36,25 @@ if os.environ.get("NEUROJAX_TEST_CACHE", "1") != "0":
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
-# The default suite compiles with LLVM at -O1 (`--xla_backend_optimization_level=1`; XLA's
-# default is 2): compiling is most of the suite's time, -O1 compiles ~1/4 faster, and its
-# programs ran as fast and computed the same bits in what we measured (-O0 compiles faster
-# still, but it flushed a float32 subnormal that -O2 keeps and ran 3.6x slower).
-# NEUROJAX_TEST_OPTIMIZE=1 compiles as users do (CI's slow stage does). Set before the first
-# computation, which is when XLA reads its flags; subprocesses of tests inherit it.
+# The default suite compiles for speed of compilation, not of the programs: compiling is most of
+# its time. LLVM at -O0 (`--xla_backend_optimization_level=0`; XLA's default is 2), XLA:CPU's
+# older elemental kernel emitter (`--xla_cpu_use_fusion_emitters=false`) and one codegen thread
+# per program (the xdist workers already fill the cores). Measured on 2 cores, the default suite
+# (jaxlib 0.10.2, cold caches): 11:39 and 1,308 CPU-s at -O1, 5:00 and 537 CPU-s with these
+# flags; 3 infomax/sparse/ring modules on one core: 141, 100 (emitter), 51 CPU-s (both).
+# -O0 computes differently in the last bits (no fused multiply-adds) and flushed float32
+# subnormals that -O2 keeps (a QR of a χ with 1e-30 entries gave J = -inf instead of finite).
+# CI's slow stage and NEUROJAX_TEST_OPTIMIZE=1 compile as users do. The emitter flag is only
+# set on the jaxlib versions measured (XLA aborts on flags it does not know; it is being
+# retired). Set before the first computation, which is when XLA reads its flags; subprocesses
+# of tests inherit them.
+_FAST_COMPILE = ["--xla_backend_optimization_level=0", "--xla_cpu_parallel_codegen_split_count=1"]
 if os.environ.get("NEUROJAX_TEST_OPTIMIZE", "0") != "1":
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + " --xla_backend_optimization_level=1").strip()
+    import jaxlib
+
+    if tuple(int(v) for v in jaxlib.__version__.split(".")[:2]) == (0, 10):
+        _FAST_COMPILE.append("--xla_cpu_use_fusion_emitters=false")
+    os.environ["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""), *_FAST_COMPILE]).strip()
 
 REFERENCE_DIR = Path(os.environ.get("NEUROJAX_REFERENCE", Path(__file__).resolve().parents[1] / ".." / "shared" / "reference")).resolve()
 

@@ -106,7 +106,11 @@ def fixtures() -> dict:
     m = nim.RecurrentInfoMax.tonotopic(4, 6)
     x4, xs = jnp.full(4, 0.5), f32(rng.uniform(0, 1, (8, 4)))
     K6 = jnp.zeros((6, 6))
-    W, Ke = f32(np.stack([m.W, m.W])), jnp.zeros((2, 6, 6))
+    # the ensemble members' W: well conditioned in float32. (The tonotopic 4 → 6 W has entries
+    # from 1e-38 to 1e-11; its χ's QR then works on subnormal numbers, and whether the cost came
+    # out finite depended on whether the compiled kernel flushed them: -O0 did.)
+    w = np.random.default_rng(1).normal(0.0, 0.5, (6, 5))
+    W, Ke = f32(np.stack([w, w])), jnp.zeros((2, 6, 6))
     xt = f32(np.concatenate([np.asarray(xs[:2]), -np.ones((2, 1))], axis=1))
     rates = nim.OnlineRates(ff_eta=jnp.full(2, 0.1), ff_l1=jnp.zeros(2), rec_eta=jnp.full(2, 0.01),
                             rec_l2=jnp.full(2, 0.1))

@@ -94,6 +94,15 @@ def test_online_run_early_stop_on_a_cost_rise(x64):
     first = nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx[:5], pool[:4], rates,
                            stop_rise=None, **kw)
     assert np.array_equal(np.asarray(stop.K), np.asarray(first.K))  # learned one block only
+    # an index outside the pool: named when concrete, an unsound block when traced (JAX would
+    # clamp it to the last row silently)
+    with pytest.raises(ValueError, match=r"`idx` must lie in \[0, 50\)"):
+        nim.online_run(*args, c0, pool, jnp.ones((1, 8)), idx + 40, pool[:4], rates,
+                       stop_rise=None, **kw)
+    run = jax.jit(lambda i: nim.online_run(*args, c0, pool, jnp.ones((1, 8)), i, pool[:4], rates,
+                                           stop_rise=None, **kw))
+    assert np.asarray(run(idx).sound).all()
+    assert np.asarray(run(idx.at[7].set(50)).sound[:, 0]).tolist() == [True, False, True, True]
 
 
 def test_ensemble_roots_newton_only_where_picard_failed(x64):

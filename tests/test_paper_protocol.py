@@ -183,8 +183,9 @@ def test_members_split_over_a_device_mesh_equal_one_device():
     import subprocess
     import sys
 
+    flags = os.environ.get("XLA_FLAGS", "")  # the suite's LLVM level (conftest.py) and 2 devices
     env = dict(os.environ, JAX_PLATFORMS="cpu", NEUROJAX_UNSAFE_CPU_MESH="1",
-               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+               XLA_FLAGS=f"{flags} --xla_force_host_platform_device_count=2".strip())
     r = subprocess.run([sys.executable, "-c", _MESH_SCRIPT], env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -15,11 +15,13 @@ WORKER = str(Path(__file__).resolve().parent / "_parallel_worker.py")
 
 
 def _env(devices=None):
-    env = dict(os.environ)
-    env.pop("XLA_FLAGS", None)
+    env = dict(os.environ)  # keeps the suite's XLA_FLAGS (its LLVM level, see conftest.py)
     env["JAX_PLATFORMS"] = "cpu"
+    flags = env.get("XLA_FLAGS", "").split()
+    flags = [f for f in flags if not f.startswith("--xla_force_host_platform_device_count")]
     if devices:
-        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+        flags.append(f"--xla_force_host_platform_device_count={devices}")
+    env["XLA_FLAGS"] = " ".join(flags)
     return env
 
 

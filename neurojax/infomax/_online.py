@@ -30,7 +30,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
-from .._checks import check_finite, check_number, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int, check_rows
 from .._numerics import sigmoid_derivatives
 from ._equilibrium import check_settings, solve_root
 
@@ -257,6 +257,7 @@ def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates,
     n_in = check_positive_int("n_in", n_in)
     if jnp.ndim(pool) != 2 or jnp.shape(pool)[1] != n_in:
         raise ValueError(f"`pool` must be (samples, n_in = {n_in}), got shape {jnp.shape(pool)}")
+    check_rows("idx", idx, jnp.shape(pool)[0], "pool")
     if stop_rise is not None:
         check_number("stop_rise", stop_rise, low=0.0)
     pool, gains, eval_x = jnp.asarray(pool), jnp.asarray(gains), jnp.asarray(eval_x)
@@ -271,7 +272,8 @@ def _online_run(W, K, active, cost, pool, gains, blocks, eval_x, rates, n_in, le
                 stop_rise, root_kwargs):
     def step(carry, i):
         W, K, active = carry
-        xt = augmented(gains * pool[i])
+        # a traced out-of-range index reads NaN (JAX would clamp it): that step is not sound
+        xt = augmented(gains * pool.at[i].get(mode="fill", fill_value=jnp.nan))
         st = online_step(W, K, xt, rates, n_in=n_in, learn_W=learn_W, learn_K=learn_K,
                          active=active, **root_kwargs)
         return (st.W, st.K, active), (st.fp_steps, st.converged)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._checks import check_finite, check_positive_int, is_concrete
+from .._checks import check_finite, check_positive_int, check_rows
 from ..parallel import check_divisible, replicate
 from ._data_parallel import sharded_objective_and_grads
 from ._learning import infomax_optimizer
@@ -82,13 +82,11 @@ def _run_chunk(model, opt_state, data, idx, optimizer, solver_items, mesh):
 
 def _check_batches(name, idx, n_rows):
     """ValueError naming `name` unless `idx` is a 2-d integer array (steps, batch) of rows of the
-    data (range checked where concrete: JAX clamps an out-of-range index silently)."""
+    data (range checked where concrete)."""
     if jnp.ndim(idx) != 2 or not jnp.issubdtype(jnp.result_type(idx), jnp.integer):
         raise ValueError(f"`{name}` must be a 2-d integer array (steps, batch), got shape "
                          f"{jnp.shape(idx)}, dtype {jnp.result_type(idx)}")
-    if is_concrete(idx) and jnp.size(idx) and (int(np.min(np.asarray(idx))) < 0
-                                               or int(np.max(np.asarray(idx))) >= n_rows):
-        raise ValueError(f"`{name}` must lie in [0, {n_rows}) (rows of `data`)")
+    check_rows(name, idx, n_rows, "data")
 
 
 def _check_data(model, data):
