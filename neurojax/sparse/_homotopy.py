@@ -8,16 +8,18 @@ $|c_j| = \lambda$, $c = D^\top(x - D a)$, and along a segment
 $$a_A \mathrel{+}= \gamma\, w, \quad w = (D_A^\top D_A)^{-1} s_A, \qquad
 c \mathrel{-}= \gamma\, D^\top D_A w, \qquad \lambda \mathrel{-}= \gamma,$$
 
-$s_A$ the signs of $c_A$. The step $\gamma$ ends the segment at the first event: an inactive atom's
-$|c_j|$ reaches $\lambda$ (it joins), an active coefficient crosses zero (it leaves), or
+$s_A$ the signs of $c_A$. The step $\gamma$ ends the segment at the first event: an inactive
+atom's $|c_j|$ reaches $\lambda$ (it joins), an active coefficient crosses zero (it leaves), or
 $\lambda$ reaches $\alpha$ (done: $a$ is the exact lasso solution). Each sample keeps
 $(D_A^\top D_A)^{-1}$ in `max_active` slots, updated in $O(k^2)$ per event (bordering to add a
-slot, a rank-one downdate to free one), so a step costs two matrix products with $D$ and
-$O(n_\text{atoms} + k^2)$ elementwise work per sample. Samples take their own number of steps;
-the batch is compacted as samples finish (`_compaction`; here the still-running rows are permuted
-to the front). At the end, one Newton step on the active set, $a_A \mathrel{+}= (D_A^\top
-D_A)^{-1}(c_A - \alpha s_A)$ with $c$ recomputed from $x$, removes the rounding that the
-incremental updates accumulated.
+slot, a rank-one downdate to free one), and takes $D^\top D_A w$ from the rows of the Gram
+matrix $G = D^\top D$ of its active atoms ($k \cdot n_\text{atoms}$ multiply-adds instead of
+the $n_\text{features} \cdot n_\text{atoms}$ of a product with $D$; measured on a CPU: 12 to
+28 % less time), so a step costs $O(k\,n_\text{atoms} + k^2)$ elementwise work per sample.
+Samples take their own number of steps; the batch is compacted as samples finish
+(`_compaction`; here the still-running rows are permuted to the front). At the end, one Newton
+step on the active set, $a_A \mathrel{+}= (D_A^\top D_A)^{-1}(c_A - \alpha s_A)$ with $c$
+recomputed from $x$, removes the rounding that the incremental updates accumulated.
 
 A path whose active set would outgrow its slots stops with status `_FULL`, and one that
 degenerates (a joining atom almost in the span of the active ones) or runs past `max_steps` stops
@@ -111,7 +113,7 @@ def _current(st: _Path):
             * (st.keep[:, :, None] * st.keep[:, None, :]))
 
 
-def _step(D, Dt, G, alpha, nonneg, max_steps, st: _Path) -> _Path:
+def _step(G, Gz, alpha, nonneg, max_steps, st: _Path) -> _Path:
     """One homotopy segment for every row (finished rows are left unchanged)."""
     n, p = st.c.shape
     k = st.slots.shape[1]
@@ -120,9 +122,9 @@ def _step(D, Dt, G, alpha, nonneg, max_steps, st: _Path) -> _Path:
     running = st.status == _RUNNING
     w = _matvec(st.inv, st.signs)  # (D_Aᵀ D_A)⁻¹ s_A, 0 in free slots
     active = _by_atom(st.slots, jnp.ones_like(st.slots, bool), p)
-    # Dᵀ D_A w, the rate at which c falls; D_A w from the active atoms (a free slot's index p
-    # reads the zero row appended to Dᵀ)
-    u = _combine(Dt, st.slots, w) @ D
+    # Dᵀ D_A w, the rate at which c falls, from the Gram rows of the active atoms (a free slot's
+    # index p reads the zero row appended to G in `Gz`)
+    u = _combine(Gz, st.slots, w)
 
     # join: c_j − γ u_j = ±(λ − γ) for an inactive j; leave: a coefficient crosses zero
     lam = st.lam[:, None]
@@ -221,6 +223,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     is the sample in state row i) so that unfinished rows can be continued."""
     n_real, p = X.shape[0], D.shape[1]
     G = D.T @ D
+    Gz = jnp.concatenate([G, jnp.zeros((1, p), G.dtype)])
     Dt = jnp.concatenate([D.T, jnp.zeros((1, D.shape[0]), D.dtype)])
     pad = padding(n_real)
     if pad:  # zero rows: λ₀ = 0, done at once
@@ -234,7 +237,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
 
     def steps(s):
         return jax.lax.fori_loop(0, _STEPS_PER_BLOCK,
-                                 lambda _, s: _step(D, Dt, G, alpha, nonneg, max_steps, s), s)
+                                 lambda _, s: _step(G, Gz, alpha, nonneg, max_steps, s), s)
 
     # Every block runs the smallest bucket prefix that holds all running rows, then re-sorts it.
     def block(b):
