@@ -40,7 +40,7 @@ if os.environ.get("NEUROJAX_TEST_CACHE", "1") != "0":
 # its time. LLVM at -O0 (`--xla_backend_optimization_level=0`; XLA's default is 2), XLA:CPU's
 # older elemental kernel emitter (`--xla_cpu_use_fusion_emitters=false`) and one codegen thread
 # per program (the xdist workers already fill the cores). Measured on 2 cores, the default suite
-# (jaxlib 0.10.2, cold caches): 11:39 and 1,308 CPU-s at -O1, 5:00 and 537 CPU-s with these
+# (jaxlib 0.10.2, cold caches): 11:39 and 1,308 CPU-s at -O1, 5:20 and 570 CPU-s with these
 # flags; 3 infomax/sparse/ring modules on one core: 141, 100 (emitter), 51 CPU-s (both).
 # -O0 computes differently in the last bits (no fused multiply-adds) and flushed float32
 # subnormals that -O2 keeps (a QR of a χ with 1e-30 entries gave J = -inf instead of finite).
