@@ -14,7 +14,9 @@ import neurojax.sparse as ns
 
 # small settings, as scikit-learn's own test suite uses for its estimators of the same names
 _LEARNERS = [ns.DictionaryLearning(max_iter=10, random_state=0),
-             ns.MiniBatchDictionaryLearning(batch_size=10, max_iter=5, random_state=0)]
+             ns.MiniBatchDictionaryLearning(batch_size=10, max_iter=5, random_state=0),
+             ns.MiniBatchDictionaryLearning(batch_size=10, max_iter=5, fit_algorithm="lars",
+                                            random_state=0)]
 
 
 @parametrize_with_checks(_LEARNERS)
@@ -111,6 +113,14 @@ def test_estimators_equal_the_functions(x64):
     np.testing.assert_allclose(est.inverse_transform(split), codes @ est.components_)
     # "auto" is resolved once, at fit
     assert ns.DictionaryLearning(10, max_iter=2).fit(X).auto_algorithm_ in ("lasso_lars", "fista")
+    # MiniBatchDictionaryLearning: max_iter epochs of the method fit_algorithm names
+    for algorithm, method in (("lars", "online"), ("cd", "minibatch")):
+        est = ns.MiniBatchDictionaryLearning(10, alpha=0.5, max_iter=2, batch_size=16,
+                                             fit_algorithm=algorithm, random_state=3).fit(X)
+        r = ns.learn_dictionary(X, 10, 0.5, key=key, method=method, steps=2 * (len(X) // 16),
+                                batch_size=16, return_codes=False)
+        np.testing.assert_allclose(est.components_, np.asarray(r.dictionary).T, rtol=0,
+                                   atol=1e-14, err_msg=algorithm)
 
 
 def test_partial_fit_steps_lower_the_objective(x64):
@@ -138,10 +148,12 @@ def test_partial_fit_steps_lower_the_objective(x64):
     ({"transform_algorithm": "lars"}, "`transform_algorithm`"), ({"max_iter": 0}, "`max_iter`"),
     ({"init": "kmeans"}, "`init`"), ({"transform_alpha": -0.1}, "`transform_alpha`"),
     ({"dict_init": np.ones((3, 64))}, "`dict_init`"), ({"alpha": float("nan")}, "`alpha`"),
+    ({"fit_algorithm": "lasso_cd"}, "`fit_algorithm`"),
 ])
 def test_bad_parameters_name_the_argument(params, match):
     X = _data(30)
-    for cls in (ns.DictionaryLearning, ns.MiniBatchDictionaryLearning):
+    classes = (ns.DictionaryLearning, ns.MiniBatchDictionaryLearning)
+    for cls in classes[1:] if "fit_algorithm" in params else classes:
         with pytest.raises(ValueError, match=match):
             cls(**{"n_components": 4, **params}).fit(X)
 

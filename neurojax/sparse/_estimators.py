@@ -10,6 +10,14 @@ same names, with neurojax's solvers: dictionary learning by `learn_dictionary`, 
   FISTA otherwise, see `sparse_encode`; chosen once, on the data given to `fit`, and kept in
   `auto_algorithm_`), "lasso_lars", "fista" or "omp"; scikit-learn's
   "lasso_cd" solves the same problem as "fista", "lars" and "threshold" are not offered.
+- `MiniBatchDictionaryLearning`'s `fit_algorithm` picks how `fit` codes each minibatch: "cd"
+  (the default here; scikit-learn's is "lars") is `learn_dictionary(method="minibatch")`: FISTA
+  codes, which solve the same lasso as coordinate descent, and scikit-learn's running
+  statistics. "lars" is `method="online"`: exact homotopy codes with SPAMS `trainDL`'s
+  statistics and atom replacement, which reaches a given objective in fewer, faster rounds, but
+  its first fit for a data shape compiles for ~9 s on a CPU (measured on the digits, 1,797 × 64,
+  32 atoms: first fit 8.7 s vs 1.8 s, repeated fits 0.24 s vs 0.37 s). `partial_fit` always
+  takes the "cd" step: the online method's statistics need the number of samples.
 - No early stopping: `max_iter` rounds (`DictionaryLearning`) or epochs
   (`MiniBatchDictionaryLearning`) always run; `tol` is the relative duality-gap tolerance of the
   codes inside each round (None: the dtype's default).
@@ -31,6 +39,7 @@ from ._encode import choose_method, sparse_encode
 from ._lasso import check_tol
 
 TRANSFORM_ALGORITHMS = ("auto", "lasso_lars", "fista", "omp")
+FIT_ALGORITHMS = {"lars": "online", "cd": "minibatch"}  # learn_dictionary's method
 _DTYPES = [np.float64, np.float32]
 
 
@@ -176,13 +185,16 @@ class _Learner(_SparseCoding, BaseEstimator):
         n_components, init = self._check_learn_params(X.shape[1])
         steps = check_positive_int("max_iter", self.max_iter)
         batch_size = X.shape[0]
-        if self._method == "minibatch":
+        method = self._method
+        if method == "minibatch":
+            check_choice("fit_algorithm", self.fit_algorithm, FIT_ALGORITHMS)
+            method = FIT_ALGORITHMS[self.fit_algorithm]
             batch_size = min(check_positive_int("batch_size", self.batch_size), X.shape[0])
             steps *= max(1, X.shape[0] // batch_size)  # max_iter epochs
         dt = _jax_dtype(X.dtype)
         tol = check_tol(self.tol, dt, float64=1e-6)
         r = learn_dictionary(jnp.asarray(X, dt), n_components, float(self.alpha),
-                             key=_key(self.random_state), method=self._method, steps=steps,
+                             key=_key(self.random_state), method=method, steps=steps,
                              batch_size=batch_size, init=init, tol=tol,
                              code_max_steps=check_positive_int("transform_max_iter",
                                                                self.transform_max_iter),
@@ -228,18 +240,23 @@ class DictionaryLearning(_Learner):
 class MiniBatchDictionaryLearning(_Learner):
     r"""Online dictionary learning (Mairal et al. 2010), as scikit-learn's
     `MiniBatchDictionaryLearning`: each step codes a minibatch of `batch_size` rows, updates the
-    running statistics with scikit-learn's forgetting factor and sweeps the atoms; `max_iter`
-    epochs of `n_samples // batch_size` steps. `partial_fit(X)` takes `X` as one minibatch."""
+    running statistics and sweeps the atoms; `max_iter` epochs of `n_samples // batch_size`
+    steps. `fit_algorithm="cd"` (default) codes each minibatch by FISTA with scikit-learn's
+    forgetting factor (`learn_dictionary(method="minibatch")`), `"lars"` exactly by the homotopy
+    with SPAMS `trainDL`'s statistics (`method="online"`: fewer and faster rounds to a given
+    objective, a longer first compile; see the module doc). `partial_fit(X)` takes `X` as one
+    "cd" minibatch."""
 
     _method = "minibatch"
 
-    def __init__(self, n_components=None, *, alpha=1.0, max_iter=10, batch_size=256, tol=None,
-                 init="data", transform_algorithm="auto", transform_n_nonzero_coefs=None,
-                 transform_alpha=None, transform_max_iter=1000, dict_init=None, split_sign=False,
-                 random_state=None, positive_code=False):
+    def __init__(self, n_components=None, *, alpha=1.0, max_iter=10, fit_algorithm="cd",
+                 batch_size=256, tol=None, init="data", transform_algorithm="auto",
+                 transform_n_nonzero_coefs=None, transform_alpha=None, transform_max_iter=1000,
+                 dict_init=None, split_sign=False, random_state=None, positive_code=False):
         self.n_components = n_components
         self.alpha = alpha
         self.max_iter = max_iter
+        self.fit_algorithm = fit_algorithm
         self.batch_size = batch_size
         self.tol = tol
         self.init = init
