@@ -8,8 +8,7 @@ kernels are printed with their share of the call's time. Run it on one quiet cor
 
     OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/profile_homotopy.py [--top 30]
 
-`--n-rows`, `--atoms` and `--alpha` change the patch problem; `--hlo` also writes the optimised HLO of
-the compiled call (to look a kernel's name up in it).
+`--n-rows`, `--atoms` and `--alpha` change the patch problem.
 """
 
 import argparse
@@ -60,6 +59,13 @@ def kernel_times(trace_dir):
     return totals
 
 
+def _table(title, rows, busy, top):
+    """The `top` rows of {name: [µs, calls]} by time, with their share of `busy` µs."""
+    print(f"{title:60s} {'ms':>9s} {'calls':>7s} {'µs/call':>8s} {'share':>6s}")
+    for name, (us, count) in sorted(rows.items(), key=lambda kv: -kv[1][0])[:top]:
+        print(f"{name[:60]:60s} {us / 1e3:9.2f} {count:7d} {us / count:8.1f} {us / busy:6.1%}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problem", choices=("patches", "gaussian"), default="patches")
@@ -67,7 +73,6 @@ def main():
     ap.add_argument("--atoms", type=int, default=256)
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--hlo", type=Path, default=None, help="write the optimised HLO here")
     a = ap.parse_args()
     if a.problem == "gaussian":
         D, X = _gaussian(5000, 64, 256)
@@ -92,31 +97,21 @@ def main():
             traced = time.perf_counter() - t
         totals = kernel_times(d)
     # runtime and Python events (the thread that waits for the kernels records them too)
-    runtime = {n for n in totals if n.startswith(("$", "ThunkExecutor", "CommonPjRt", "Pjit"))
-               or "::" in n or " " in n}
-    kernels = {n: v for n, v in totals.items() if n not in runtime}
+    kernels = {n: v for n, v in totals.items()
+               if not (n.startswith(("$", "ThunkExecutor", "CommonPjRt", "Pjit"))
+                       or "::" in n or " " in n)}
     busy = sum(us for us, _ in kernels.values())
     print(f"kernels' self time {busy / 1e3:.1f} ms of the traced call ({traced * 1e3:.1f} ms); "
           f"{len(kernels)} kernels, {sum(c for _, c in kernels.values())} launches")
-    totals = kernels
-    print(f"{'kernel (self time)':60s} {'ms':>9s} {'calls':>7s} {'µs/call':>8s} {'share':>6s}")
-    for name, (us, count) in sorted(totals.items(), key=lambda kv: -kv[1][0])[: a.top]:
-        print(f"{name[:60]:60s} {us / 1e3:9.2f} {count:7d} {us / count:8.1f} {us / busy:6.1%}")
+    _table("kernel (self time)", kernels, busy, a.top)
     # by kind: the name without XLA's numeric suffix (one op in several compiled branches)
     kinds = collections.defaultdict(lambda: [0.0, 0])
-    for name, (us, count) in totals.items():
+    for name, (us, count) in kernels.items():
         kind = re.sub(r"(\.\d+)+$", "", name)
         kinds[kind][0] += us
         kinds[kind][1] += count
-    print(f"\n{'kind (self time)':60s} {'ms':>9s} {'calls':>7s} {'µs/call':>8s} {'share':>6s}")
-    for name, (us, count) in sorted(kinds.items(), key=lambda kv: -kv[1][0])[: a.top]:
-        print(f"{name[:60]:60s} {us / 1e3:9.2f} {count:7d} {us / count:8.1f} {us / busy:6.1%}")
-    if a.hlo:
-        from neurojax.sparse import _homotopy
-
-        lowered = _homotopy._homotopy.lower(Dj, Xj, jnp.float32(a.alpha), False, 16, 1000)
-        a.hlo.write_text(lowered.compile().as_text())
-
+    print()
+    _table("kind (self time)", kinds, busy, a.top)
 
 if __name__ == "__main__":
     main()

@@ -194,10 +194,9 @@ def test_no_import_cycle_between_subpackages():
         assert c is None, " -> ".join(c)
 
 
-# White-box profiles time a solver's internal stages one at a time (or print the compiled HLO of
-# one, which only its private jitted function has); they are developer tools, not examples of
-# the API.
-WHITE_BOX_PROFILES = {"profile_reduced_step.py", "profile_homotopy.py"}
+# White-box profiles time a solver's internal stages one at a time, which only its private
+# functions expose; they are developer tools, not examples of the API.
+WHITE_BOX_PROFILES = {"profile_reduced_step.py"}
 
 
 def test_nothing_outside_a_module_imports_its_underscore_names():

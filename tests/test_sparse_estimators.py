@@ -156,6 +156,9 @@ def test_bad_parameters_name_the_argument(params, match):
     for cls in classes[1:] if "fit_algorithm" in params else classes:
         with pytest.raises(ValueError, match=match):
             cls(**{"n_components": 4, **params}).fit(X)
+    if "fit_algorithm" in params:  # partial_fit checks it too (and ignores max_iter)
+        with pytest.raises(ValueError, match=match):
+            ns.MiniBatchDictionaryLearning(**{"n_components": 4, **params}).partial_fit(X)
 
 
 def test_bad_data():

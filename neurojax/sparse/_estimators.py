@@ -170,6 +170,8 @@ class _Learner(_SparseCoding, BaseEstimator):
     def _check_learn_params(self, n_features):
         """Validated (n_components, init) for data of `n_features` columns."""
         self._check_transform_params()
+        if self._method == "minibatch":
+            check_choice("fit_algorithm", self.fit_algorithm, FIT_ALGORITHMS)
         n_components = n_features if self.n_components is None else self.n_components
         n_components = check_positive_int("n_components", n_components)
         check_number("alpha", self.alpha, low=0.0)
@@ -187,8 +189,7 @@ class _Learner(_SparseCoding, BaseEstimator):
         batch_size = X.shape[0]
         method = self._method
         if method == "minibatch":
-            check_choice("fit_algorithm", self.fit_algorithm, FIT_ALGORITHMS)
-            method = FIT_ALGORITHMS[self.fit_algorithm]
+            method = FIT_ALGORITHMS[self.fit_algorithm]  # checked by _check_learn_params
             batch_size = min(check_positive_int("batch_size", self.batch_size), X.shape[0])
             steps *= max(1, X.shape[0] // batch_size)  # max_iter epochs
         dt = _jax_dtype(X.dtype)
