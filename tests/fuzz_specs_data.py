@@ -22,6 +22,8 @@ from fuzz_strategies import (
 import neurojax.info as ni
 import neurojax.sparse as ns
 
+_SK_ALGORITHMS = ("lasso_lars", "lasso_cd", "lars", "omp", "threshold")
+
 
 def specs_data() -> dict:
     """{public object: Spec} (see fuzz_strategies.Spec)."""
@@ -152,7 +154,7 @@ def specs_data() -> dict:
         ns.omp: S(ns.omp, {"D": D, "X": X, "n_nonzero": 3},
                   {"D": bad_array(D, (7, 16)),
                    "X": bad_array(X, (5, 7)), "n_nonzero": st.one_of(count(), st.just(17))}),
-        ns.sparse_encode: S(ns.sparse_encode, {"X": X, "D": D, "alpha": 0.1},
+        ns.encode: S(ns.encode, {"X": X, "D": D, "alpha": 0.1},
                             {"X": bad_array(X, (5, 7)), "alpha": nonneg(),
                              "method": choice(("auto", "lasso_lars", "fista", "omp")),
                              "n_nonzero": count()}, status=conv),
@@ -204,15 +206,33 @@ def specs_data() -> dict:
         ns.sample_images: S(ns.sample_images, {}, {"downsample": count()}),
         ns.DictionaryLearning: S(lambda **kw: ns.DictionaryLearning(**kw).fit(X),
                                  {"n_components": 4, "max_iter": 2},
-                                 {"n_components": count(), "alpha": nonneg(), "max_iter": count(),
-                                  "tol": nonneg(), "init": choice(("data", "random"))}),
+                                 {"n_components": count(), "alpha": nonneg(),
+                                  "max_iter": count(0), "tol": nonneg(),
+                                  "fit_algorithm": choice(("lars", "cd")),
+                                  "transform_max_iter": count(0)}),
         ns.MiniBatchDictionaryLearning: S(
             lambda **kw: ns.MiniBatchDictionaryLearning(**kw).fit(X),
             {"n_components": 4, "max_iter": 1, "batch_size": 2},
-            {"n_components": count(), "alpha": nonneg(), "max_iter": count(),
-             "batch_size": count()}),
+            {"n_components": count(), "alpha": nonneg(), "max_iter": count(0),
+             "batch_size": count(), "tol": nonneg(), "max_no_improvement": count(0),
+             "fit_algorithm": choice(("lars", "cd"))}),
         ns.SparseCoder: S(lambda **kw: ns.SparseCoder(**kw).transform(X), {"dictionary": D.T},
                           {"dictionary": bad_array(D.T, (16,)),
-                           "transform_algorithm": choice(("auto", "lasso_lars", "fista", "omp")),
-                           "transform_alpha": nonneg()}),
+                           "transform_algorithm": choice(_SK_ALGORITHMS),
+                           "transform_alpha": nonneg(), "transform_n_nonzero_coefs": count()}),
+        ns.sparse_encode: S(ns.sparse_encode, {"X": X, "dictionary": D.T},
+                            {"X": bad_array(X, (5, 7)), "dictionary": bad_array(D.T, (16, 7)),
+                             "algorithm": choice(_SK_ALGORITHMS), "alpha": nonneg(),
+                             "n_nonzero_coefs": count(), "max_iter": count(0)}),
+        ns.dict_learning: S(ns.dict_learning, {"X": X, "n_components": 4, "alpha": 0.1,
+                                               "max_iter": 2},
+                            {"X": bad_array(X, (5,)), "n_components": count(),
+                             "alpha": nonneg(), "method": choice(("lars", "cd"))}),
+        ns.dict_learning_online: S(ns.dict_learning_online, {"X": X, "n_components": 4,
+                                                             "max_iter": 1, "batch_size": 2},
+                                   {"X": bad_array(X, (5,)), "n_components": count(),
+                                    "batch_size": count(), "method": choice(("lars", "cd"))}),
+        ns.lar: S(ns.lar, {"D": D, "X": X, "n_nonzero": 3},
+                  {"D": bad_array(D, (7, 16)), "X": bad_array(X, (5, 7)),
+                   "n_nonzero": count()}),
     }

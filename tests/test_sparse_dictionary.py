@@ -32,15 +32,14 @@ def test_batch_dictionary_learning_reaches_sklearn_objective(x64):
 
 def test_minibatch_estimator(x64):
     X = _digits(400)
-    est = ns.MiniBatchDictionaryLearning(16, alpha=0.5, max_iter=5, batch_size=64, init="pca",
-                                         transform_algorithm="fista", random_state=0).fit(X)
-    assert est.components_.shape == (16, 64) and est.n_steps_ == 5 * (400 // 64)
+    est = ns.MiniBatchDictionaryLearning(16, alpha=0.5, max_iter=5, batch_size=64,
+                                         transform_algorithm="lasso_cd", random_state=0).fit(X)
+    assert est.components_.shape == (16, 64) and est.n_steps_ <= 5 * -(-400 // 64)
     codes = est.transform(X[:10])
     assert codes.shape == (10, 16) and np.mean(codes == 0) > 0.3
-    assert np.all(np.isfinite(est.objective_))
-    # the homotopy gives the same codes (FISTA stops at a 1e-7 relative duality gap)
+    # the homotopy gives the same codes (lasso_cd: FISTA, then exact on its support)
     est.set_params(transform_algorithm="lasso_lars")
-    np.testing.assert_allclose(est.transform(X[:10]), codes, atol=1e-3)
+    np.testing.assert_allclose(est.transform(X[:10]), codes, atol=1e-8)
 
 
 def test_update_dictionary_decreases_objective(x64):

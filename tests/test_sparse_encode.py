@@ -25,7 +25,7 @@ def _sk(X, D, alpha, algorithm):
 
 def test_auto_picks_the_homotopy_for_sparse_codes(x64):
     D, X = patch_problem()  # coherent patch atoms, α = 0.1: about 2 atoms per sample
-    r = ns.sparse_encode(X, D, 0.1)
+    r = ns.encode(X, D, 0.1)
     assert r.method == "lasso_lars" and bool(jnp.all(r.converged))
     np.testing.assert_allclose(np.asarray(r.codes), _sk(X, D, 0.1, "lasso_lars"), rtol=0,
                                atol=1e-8)
@@ -33,7 +33,7 @@ def test_auto_picks_the_homotopy_for_sparse_codes(x64):
 
 def test_auto_picks_fista_for_dense_codes(x64):
     D, X = random_problem(n=100, f=64, k=128)  # Gaussian atoms, α = 0.05: ~60 atoms per sample
-    r = ns.sparse_encode(X, D, 0.05, tol=1e-13, max_steps=20_000)
+    r = ns.encode(X, D, 0.05, tol=1e-13, max_steps=20_000)
     assert r.method == "fista" and bool(jnp.all(r.converged))
     A = np.asarray(r.codes)
     # the exact homotopy's codes, to 1e-8
@@ -48,14 +48,14 @@ def test_auto_picks_fista_for_dense_codes(x64):
 def test_explicit_methods_are_the_solvers(x64):
     D, X = random_problem(n=30)
     for method, fn in (("lasso_lars", ns.lasso_lars), ("fista", ns.fista)):
-        r = ns.sparse_encode(X, D, 0.2, method=method)
+        r = ns.encode(X, D, 0.2, method=method)
         assert r.method == method
         np.testing.assert_array_equal(np.asarray(r.codes), np.asarray(fn(D, X, 0.2).codes))
-    r = ns.sparse_encode(X, D, method="omp", n_nonzero=3)
+    r = ns.encode(X, D, method="omp", n_nonzero=3)
     np.testing.assert_array_equal(np.asarray(r.codes), np.asarray(ns.omp(D, X, 3).codes))
     res = X - np.asarray(r.codes) @ D.T
     np.testing.assert_allclose(np.asarray(r.objective), 0.5 * (res**2).sum(1), rtol=1e-12)
-    nn = ns.sparse_encode(X, D, 0.2, nonneg=True)
+    nn = ns.encode(X, D, 0.2, nonneg=True)
     assert float(nn.codes.min()) >= 0
 
 
@@ -99,16 +99,16 @@ def test_float32_defaults_converge(problem):
 def test_bad_input():
     D, X = random_problem(n=5, f=4, k=6)
     with pytest.raises(ValueError, match="`method`"):
-        ns.sparse_encode(X, D, 0.1, method="lars")
+        ns.encode(X, D, 0.1, method="lars")
     with pytest.raises(ValueError, match="`alpha`"):
-        ns.sparse_encode(X, D)
+        ns.encode(X, D)
     with pytest.raises(ValueError, match="`alpha`"):
-        ns.sparse_encode(X, D, -1.0)
+        ns.encode(X, D, -1.0)
     with pytest.raises(ValueError, match="`n_nonzero`"):
-        ns.sparse_encode(X, D, method="omp")
+        ns.encode(X, D, method="omp")
     with pytest.raises(ValueError, match="`X`"):
-        ns.sparse_encode(np.full_like(X, np.nan), D, 0.1)
+        ns.encode(np.full_like(X, np.nan), D, 0.1)
     with pytest.raises(ValueError, match="`X`"):
-        ns.sparse_encode(X[:, :3], D, 0.1)
+        ns.encode(X[:, :3], D, 0.1)
     with pytest.raises(ValueError, match="`tol`"):
         ns.fista(D, X, 0.1, tol=-1.0)

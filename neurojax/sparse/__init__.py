@@ -12,12 +12,8 @@ from ._dictionary import (
     DictionaryResult as DictionaryResult,
     learn_dictionary as learn_dictionary,
 )
-from ._encode import SparseCode as SparseCode, sparse_encode as sparse_encode
-from ._estimators import (
-    DictionaryLearning as DictionaryLearning,
-    MiniBatchDictionaryLearning as MiniBatchDictionaryLearning,
-    SparseCoder as SparseCoder,
-)
+from ._encode import SparseCode as SparseCode, encode as encode
+from ._estimators import DictionaryLearning as DictionaryLearning, SparseCoder as SparseCoder
 from ._gabor import GaborFit as GaborFit, gabor as gabor, gabor_fit as gabor_fit
 from ._images import (
     PCAResult as PCAResult,
@@ -25,6 +21,7 @@ from ._images import (
     pca as pca,
     whiten as whiten,
 )
+from ._lar import lar as lar
 from ._lars import lasso_lars as lasso_lars
 from ._lasso import (
     LassoResult as LassoResult,
@@ -44,5 +41,11 @@ from ._measures import (
     spatial_diff as spatial_diff,
     temporal_diff as temporal_diff,
 )
+from ._minibatch import (
+    MiniBatchDictionaryLearning as MiniBatchDictionaryLearning,
+    dict_learning as dict_learning,
+    dict_learning_online as dict_learning_online,
+)
 from ._omp import OMPResult as OMPResult, omp as omp
+from ._sklearn import sparse_encode as sparse_encode
 from ._update import update_dictionary as update_dictionary

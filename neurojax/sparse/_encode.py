@@ -1,4 +1,4 @@
-r"""`sparse_encode`: one entry point for sparse codes, choosing the lasso solver by the problem.
+r"""`encode`: neurojax's one entry point for sparse codes, choosing the lasso solver by the problem.
 
 The lasso codes $\min_a \tfrac12\|x - Da\|^2 + \alpha\|a\|_1$ have two solvers here: the exact
 homotopy (`lasso_lars`), whose cost grows with the number of atoms on each sample's path, and
@@ -26,7 +26,7 @@ _PILOT_ROWS, _PILOT_STEPS = 128, 100  # the support estimate of method="auto"
 
 
 class SparseCode(eqx.Module):
-    """Codes from `sparse_encode`: `codes` (n_samples, n_atoms), the per-sample `objective`
+    """Codes from `encode`: `codes` (n_samples, n_atoms), the per-sample `objective`
     (the lasso objective; ½‖x − Da‖² for OMP), `converged`, the solver that ran (`method`), and
     that solver's own result (`detail`: a `LassoResult` or an `OMPResult`)."""
 
@@ -52,7 +52,7 @@ def choose_method(D, X, alpha, nonneg: bool = False) -> str:
     return "lasso_lars" if support_estimate(D, X, alpha, nonneg) <= min(D.shape) / 2 else "fista"
 
 
-def sparse_encode(X, D, alpha: float | None = None, *, method: str = "auto",
+def encode(X, D, alpha: float | None = None, *, method: str = "auto",
                   n_nonzero: int | None = None, nonneg: bool = False, tol: float | None = None,
                   max_steps: int | None = None, throw: bool = False) -> SparseCode:
     r"""Sparse codes of `X` (n_samples, n_features) in the dictionary `D` (n_features, n_atoms,

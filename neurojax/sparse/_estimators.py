@@ -1,92 +1,67 @@
-r"""scikit-learn estimators: `DictionaryLearning`, `MiniBatchDictionaryLearning`, `SparseCoder`.
+r"""scikit-learn's dictionary learning, as a drop-in: `SparseCoder`, `DictionaryLearning`,
+`MiniBatchDictionaryLearning`, `dict_learning`, `dict_learning_online`.
 
-They follow scikit-learn's estimator API and parameter names (`fit`/`transform`/`fit_transform`,
-`components_` (n_components, n_features), `n_iter_`, `get_feature_names_out`; `clone`,
-`Pipeline` and `GridSearchCV` work) and solve the same problems as scikit-learn's classes of the
-same names, with neurojax's solvers: dictionary learning by `learn_dictionary`, codes by
-`sparse_encode`. Differences from scikit-learn:
+Constructor parameters, defaults, fitted attributes (`components_`, `error_`, `n_iter_`,
+`n_steps_`, the running statistics `_A`, `_B`), early stopping, `verbose`, `callback` and error
+messages are scikit-learn 1.9's; the work is neurojax's: codes by the solvers of
+`neurojax.sparse._sklearn` (exact homotopy for "lars"/"lasso_lars", FISTA for "cd"/
+"lasso_cd", batched LAR, OMP and thresholding), dictionary updates by the jitted block-coordinate
+sweep. Float64 data is computed in float64 and float32 in float32 whether or not JAX's x64 mode
+is on; integer data is fitted as float64. `n_jobs` is accepted for compatibility (JAX
+parallelises within each call). scikit-learn's test module for these classes passes (see
+`tests/test_sklearn_suite.py` for the items that do not, with the reason).
 
-- `transform_algorithm` is one of "auto" (default: the exact homotopy where codes are sparse,
-  FISTA otherwise, see `sparse_encode`; chosen once, on the data given to `fit`, and kept in
-  `auto_algorithm_`), "lasso_lars", "fista" or "omp"; scikit-learn's
-  "lasso_cd" solves the same problem as "fista", "lars" and "threshold" are not offered.
-- `MiniBatchDictionaryLearning`'s `fit_algorithm` picks how `fit` codes each minibatch: "cd"
-  (the default here; scikit-learn's is "lars") is `learn_dictionary(method="minibatch")`: FISTA
-  codes, which solve the same lasso as coordinate descent, and scikit-learn's running
-  statistics. "lars" is `method="online"`: exact homotopy codes with SPAMS `trainDL`'s
-  statistics and atom replacement, which reaches a given objective in fewer, faster rounds, but
-  its first fit for a data shape compiles for ~9 s on a CPU (measured on the digits, 1,797 × 64,
-  32 atoms: first fit 8.7 s vs 1.8 s, repeated fits 0.24 s vs 0.37 s). `partial_fit` always
-  takes the "cd" step: the online method's statistics need the number of samples.
-- No early stopping: `max_iter` rounds (`DictionaryLearning`) or epochs
-  (`MiniBatchDictionaryLearning`) always run; `tol` is the relative duality-gap tolerance of the
-  codes inside each round (None: the dtype's default).
-- Computation runs in JAX's default float type (float32 unless `jax_enable_x64` is on);
-  outputs have the input's dtype (float32 or float64).
-- `random_state` is scikit-learn's: None draws the JAX key from NumPy's global generator.
+Settings better than scikit-learn's defaults, kept off so results match scikit-learn's: for
+large data, `neurojax.sparse.learn_dictionary(method="online")` (SPAMS `trainDL`'s algorithm as
+one compiled program) reaches a given objective several times faster than this class's
+Python-driven minibatch loop; `transform_algorithm="lasso_lars"` gives exact lasso codes where
+the default "omp" gives greedy ones.
 """
 
-import jax
-import jax.numpy as jnp
+import sys
+import time
+
 import numpy as np
+from scipy import linalg
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._checks import check_choice, check_number, check_positive_int, check_shape
-from ._dictionary import _init, _rounds, learn_dictionary
-from ._encode import choose_method, sparse_encode
-from ._lasso import check_tol
+from .._checks import check_choice, check_number, check_positive_int
+from ._sklearn import ALGORITHMS, DTYPES, check_matrix, check_positive_coding, encode, update_dict
 
-TRANSFORM_ALGORITHMS = ("auto", "lasso_lars", "fista", "omp")
-FIT_ALGORITHMS = {"lars": "online", "cd": "minibatch"}  # learn_dictionary's method
-_DTYPES = [np.float64, np.float32]
+FIT_ALGORITHMS = ("lars", "cd")
 
 
-def _jax_dtype(dtype):
-    """The JAX dtype computations of float data of `dtype` run in (float32 without x64)."""
-    return jax.dtypes.canonicalize_dtype(dtype)
+def store_params(estimator, params):
+    """Set each constructor parameter as an attribute of the same name, unchanged (scikit-learn's
+    convention: `__init__` only stores; validation happens in `fit`)."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
-def _key(random_state):
-    return jax.random.key(check_random_state(random_state).randint(2**31 - 1))
-
-
-class _SparseCoding(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
-    """Shared `transform` / `inverse_transform` of the three estimators."""
+class _BaseSparseCoding(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """`transform` / `inverse_transform` shared by the three estimators."""
 
     def _check_transform_params(self):
-        check_choice("transform_algorithm", self.transform_algorithm, TRANSFORM_ALGORITHMS)
+        check_choice("transform_algorithm", self.transform_algorithm, ALGORITHMS)
         if self.transform_alpha is not None:
             check_number("transform_alpha", self.transform_alpha, low=0.0)
         if self.transform_n_nonzero_coefs is not None:
             check_positive_int("transform_n_nonzero_coefs", self.transform_n_nonzero_coefs)
-        check_positive_int("transform_max_iter", self.transform_max_iter)
+        check_positive_int("transform_max_iter", self.transform_max_iter, allow_zero=True)
 
-    def _alpha(self):
-        return getattr(self, "alpha", 1.0) if self.transform_alpha is None else self.transform_alpha
-
-    def _choose(self, X, D):
-        """Resolve "auto" once, on the fitting data: `auto_algorithm_` (then every later
-        `transform` uses the same solver, so codes do not depend on which rows come together)."""
-        dt = _jax_dtype(X.dtype)
-        self.auto_algorithm_ = choose_method(jnp.asarray(D, dt), jnp.asarray(X, dt),
-                                             float(self._alpha()), bool(self.positive_code))
-
-    def _encode(self, X, D):
-        """Codes of validated X in dictionary `D` (n_features, n_components), in X's dtype."""
-        method = self.transform_algorithm
-        if method == "auto":
-            method = self.auto_algorithm_
-        n_nonzero = self.transform_n_nonzero_coefs
-        if method == "omp" and n_nonzero is None:  # scikit-learn's default
-            n_nonzero = max(1, min(int(0.1 * X.shape[1]), D.shape[1]))
-        dt = _jax_dtype(X.dtype)
-        max_steps = None if method == "lasso_lars" else self.transform_max_iter
-        code = sparse_encode(jnp.asarray(X, dt), jnp.asarray(D, dt), float(self._alpha()),
-                             method=method, n_nonzero=n_nonzero,
-                             nonneg=bool(self.positive_code), max_steps=max_steps).codes
-        code = np.asarray(code, X.dtype)
+    def _transform(self, X, dictionary):
+        X = validate_data(self, X, reset=False, dtype=DTYPES)
+        self._check_transform_params()
+        check_positive_coding(self.transform_algorithm, self.positive_code)
+        alpha = self.alpha if hasattr(self, "alpha") and self.transform_alpha is None \
+            else self.transform_alpha
+        code = encode(X, np.asarray(dictionary, X.dtype), algorithm=self.transform_algorithm,
+                      alpha=alpha, n_nonzero_coefs=self.transform_n_nonzero_coefs,
+                      positive=self.positive_code, max_iter=self.transform_max_iter)
         if self.split_sign:
             code = np.concatenate([np.maximum(code, 0), -np.minimum(code, 0)], axis=1)
         return code
@@ -95,20 +70,166 @@ class _SparseCoding(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """Sparse codes (n_samples, n_components) of `X` (n_samples, n_features); with
         `split_sign=True`, (n_samples, 2 n_components): the positive parts, then the negative."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_DTYPES)
-        self._check_transform_params()
-        return self._encode(X, self.components_.T)
+        return self._transform(X, self.components_)
+
+    def _inverse_transform(self, code, dictionary):
+        code = check_array(code)
+        expected = dictionary.shape[0] * (2 if self.split_sign else 1)
+        if code.shape[1] != expected:
+            raise ValueError("The number of components in the code is different from the number "
+                             f"of components in the dictionary.Expected {expected}, got "
+                             f"{code.shape[1]}.")
+        if self.split_sign:
+            code = code[:, :expected // 2] - code[:, expected // 2:]
+        return code @ dictionary
 
     def inverse_transform(self, X):
         """Reconstructions `code @ components_` (n_samples, n_features) of codes `X`."""
         check_is_fitted(self)
-        code = check_array(X, dtype=_DTYPES)
-        k = self.components_.shape[0] * (2 if self.split_sign else 1)
-        if code.shape[1] != k:
-            raise ValueError(f"`X` (codes) must have {k} columns, got {code.shape[1]}")
-        if self.split_sign:
-            code = code[:, :k // 2] - code[:, k // 2:]
-        return code @ self.components_
+        return self._inverse_transform(X, self.components_)
+
+
+class SparseCoder(_BaseSparseCoding, BaseEstimator):
+    """Sparse codes in a fixed `dictionary` (n_components, n_features), as scikit-learn's
+    `SparseCoder`: `fit` only validates, `transform` codes (see `sparse_encode`)."""
+
+    def __init__(self, dictionary, *, transform_algorithm="omp", transform_n_nonzero_coefs=None,
+                 transform_alpha=None, split_sign=False, n_jobs=None, positive_code=False,
+                 transform_max_iter=1000):
+        store_params(self, locals())
+
+    def fit(self, X, y=None):
+        """Validate the parameters and `X` against the dictionary; returns self."""
+        X = validate_data(self, X, dtype=DTYPES)
+        self._check_transform_params()
+        D = check_matrix("dictionary", self.dictionary)
+        if D.shape[1] != X.shape[1]:
+            raise ValueError("Dictionary and X have different numbers of features:"
+                             f"dictionary.shape: {D.shape} X.shape{X.shape}")
+        return self
+
+    def transform(self, X, y=None):
+        """Codes of `X` in `dictionary` (fitting first is optional, as in scikit-learn)."""
+        if not hasattr(self, "n_features_in_"):
+            self.fit(X)
+        return self._transform(X, check_matrix("dictionary", self.dictionary))
+
+    def inverse_transform(self, X):
+        """Reconstructions `code @ dictionary` of codes `X`."""
+        return self._inverse_transform(X, np.asarray(self.dictionary))
+
+    @property
+    def components_(self):
+        return np.asarray(self.dictionary)
+
+    @property
+    def n_components_(self):
+        return np.shape(self.dictionary)[0]
+
+    @property
+    def _n_features_out(self):
+        return np.shape(self.dictionary)[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _learn_batch(X, n_components, *, alpha, max_iter, tol, method, method_max_iter, dict_init,
+                 code_init, callback, verbose, random_state, positive_dict, positive_code):
+    """scikit-learn's `_dict_learning`: SVD start (or both inits), then `max_iter` rounds of
+    codes (all samples) and one dictionary sweep, stopping when the cost falls by less than
+    `tol` × cost. Returns (code, dictionary, errors, n_iter)."""
+    t0 = time.time()
+    if code_init is not None and dict_init is not None:
+        code, dictionary = np.array(code_init, X.dtype), np.array(dict_init, X.dtype)
+    else:
+        code, S, dictionary = linalg.svd(X, full_matrices=False)
+        code, dictionary = svd_flip(code, dictionary)
+        dictionary = S[:, None] * dictionary
+    r = len(dictionary)
+    if n_components <= r:
+        code, dictionary = code[:, :n_components], dictionary[:n_components]
+    else:
+        code = np.c_[code, np.zeros((len(code), n_components - r), X.dtype)]
+        dictionary = np.r_[dictionary, np.zeros((n_components - r, X.shape[1]), X.dtype)]
+    code, dictionary = code.astype(X.dtype), dictionary.astype(X.dtype)
+    errors, cost, ii = [], np.nan, -1
+    if verbose == 1:
+        print("[dict_learning]", end=" ")
+    for ii in range(max_iter):
+        if verbose == 1:
+            sys.stdout.write(".")
+            sys.stdout.flush()
+        elif verbose:
+            dt = time.time() - t0
+            print(f"Iteration {ii:3d} (elapsed time: {dt:3.0f}s, {dt / 60:4.1f}mn, current cost "
+                  f"{cost:7.3f})")
+        code = encode(X, dictionary, algorithm=method, alpha=alpha, positive=positive_code,
+                      max_iter=method_max_iter, init=code if method == "lasso_cd" else None)
+        dictionary = update_dict(dictionary, X, code, random_state=random_state,
+                                 positive=positive_dict, verbose=verbose)
+        cost = 0.5 * np.sum((X - code @ dictionary) ** 2) + alpha * np.sum(np.abs(code))
+        errors.append(cost)
+        if ii > 0 and errors[-2] - errors[-1] < tol * errors[-1]:
+            if verbose == 1:
+                print("")
+            elif verbose:
+                print(f"--- Convergence reached after {ii} iterations")
+            break
+        if ii % 5 == 0 and callback is not None:
+            callback({"ii": ii, "code": code, "dictionary": dictionary, "errors": errors,
+                      "current_cost": cost})
+    return code, dictionary, errors, ii + 1
+
+
+class DictionaryLearning(_BaseSparseCoding, BaseEstimator):
+    r"""Dictionary learning on all samples each round, as scikit-learn's `DictionaryLearning`:
+    $\min_{U, V} \tfrac12\|X - U V\|_F^2 + \alpha\|U\|_{1,1}$ with atoms (rows of V,
+    `components_`) of norm ≤ 1. Starts from the SVD of X (or `code_init` and `dict_init`
+    together); each of at most `max_iter` rounds codes all samples (`fit_algorithm`: "lars" =
+    exact homotopy, "cd" = FISTA warm-started) and sweeps the atoms once (unused atoms are
+    resampled from the data); stops when the cost falls by less than `tol` × cost.
+    `error_` is the cost after each round."""
+
+    def __init__(self, n_components=None, *, alpha=1, max_iter=1000, tol=1e-8,
+                 fit_algorithm="lars", transform_algorithm="omp", transform_n_nonzero_coefs=None,
+                 transform_alpha=None, n_jobs=None, code_init=None, dict_init=None,
+                 callback=None, verbose=False, split_sign=False, random_state=None,
+                 positive_code=False, positive_dict=False, transform_max_iter=1000):
+        store_params(self, locals())
+
+    def _check_learn_params(self, X):
+        """Validated n_components (shared with the minibatch learner)."""
+        self._check_transform_params()
+        check_choice("fit_algorithm", self.fit_algorithm, FIT_ALGORITHMS)
+        check_positive_coding(self.fit_algorithm, self.positive_code)
+        n = X.shape[1] if self.n_components is None else self.n_components
+        n = check_positive_int("n_components", n)
+        check_number("alpha", self.alpha, low=0.0)
+        check_positive_int("max_iter", self.max_iter, allow_zero=True)
+        if self.tol is not None:
+            check_number("tol", self.tol, low=0.0)
+        return n
+
+    def fit(self, X, y=None):
+        """Learn the dictionary from `X` (n_samples, n_features); returns self."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Learn the dictionary and return the codes of the last round."""
+        X = validate_data(self, X, dtype=DTYPES)
+        n_components = self._check_learn_params(X)
+        code, self.components_, self.error_, self.n_iter_ = _learn_batch(
+            X, n_components, alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol,
+            method="lasso_" + self.fit_algorithm, method_max_iter=self.transform_max_iter,
+            dict_init=self.dict_init, code_init=self.code_init, callback=self.callback,
+            verbose=self.verbose, random_state=check_random_state(self.random_state),
+            positive_dict=self.positive_dict, positive_code=self.positive_code)
+        return code
 
     @property
     def _n_features_out(self):
@@ -118,186 +239,3 @@ class _SparseCoding(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-class SparseCoder(_SparseCoding, BaseEstimator):
-    """Sparse codes in a fixed `dictionary` (n_components, n_features; scikit-learn's layout),
-    as scikit-learn's `SparseCoder`: `fit` only validates, `transform` codes."""
-
-    def __init__(self, dictionary, *, transform_algorithm="auto", transform_n_nonzero_coefs=None,
-                 transform_alpha=None, split_sign=False, positive_code=False,
-                 transform_max_iter=1000):
-        self.dictionary = dictionary
-        self.transform_algorithm = transform_algorithm
-        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
-        self.transform_alpha = transform_alpha
-        self.split_sign = split_sign
-        self.positive_code = positive_code
-        self.transform_max_iter = transform_max_iter
-
-    def fit(self, X, y=None):
-        """Validate the parameters and `X` against the dictionary; returns self."""
-        X = validate_data(self, X, dtype=_DTYPES)
-        self._check_transform_params()
-        if np.ndim(self.dictionary) != 2:
-            raise ValueError(f"`dictionary` must be a 2-D array (n_components, n_features), got "
-                             f"shape {np.shape(self.dictionary)}")
-        D = check_array(self.dictionary, dtype=_DTYPES, input_name="dictionary")
-        if D.shape[1] != X.shape[1]:
-            raise ValueError(f"`dictionary` must be (n_components, n_features = {X.shape[1]}), "
-                             f"got shape {D.shape}")
-        self.components_ = D
-        self.n_components_ = D.shape[0]
-        self._choose(X, D.T)
-        return self
-
-    def transform(self, X, y=None):
-        if not hasattr(self, "components_"):  # fitting is optional (scikit-learn's tag)
-            self.fit(X)
-        return super().transform(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
-
-class _Learner(_SparseCoding, BaseEstimator):
-    """Shared parameters and fitting of the two dictionary learners."""
-
-    _method = "batch"
-
-    def _check_learn_params(self, n_features):
-        """Validated (n_components, init) for data of `n_features` columns."""
-        self._check_transform_params()
-        if self._method == "minibatch":
-            check_choice("fit_algorithm", self.fit_algorithm, FIT_ALGORITHMS)
-        n_components = n_features if self.n_components is None else self.n_components
-        n_components = check_positive_int("n_components", n_components)
-        check_number("alpha", self.alpha, low=0.0)
-        if self.dict_init is None:
-            check_choice("init", self.init, {"data", "random", "pca"})
-            return n_components, self.init
-        D = check_array(self.dict_init, dtype=_DTYPES, input_name="dict_init")
-        check_shape("dict_init", D, (n_components, n_features))
-        return n_components, D.T
-
-    def _learn(self, X):
-        self.__dict__.pop("_stats", None)  # partial_fit's running statistics start afresh
-        n_components, init = self._check_learn_params(X.shape[1])
-        steps = check_positive_int("max_iter", self.max_iter)
-        batch_size = X.shape[0]
-        method = self._method
-        if method == "minibatch":
-            method = FIT_ALGORITHMS[self.fit_algorithm]  # checked by _check_learn_params
-            batch_size = min(check_positive_int("batch_size", self.batch_size), X.shape[0])
-            steps *= max(1, X.shape[0] // batch_size)  # max_iter epochs
-        dt = _jax_dtype(X.dtype)
-        tol = check_tol(self.tol, dt, float64=1e-6)
-        r = learn_dictionary(jnp.asarray(X, dt), n_components, float(self.alpha),
-                             key=_key(self.random_state), method=method, steps=steps,
-                             batch_size=batch_size, init=init, tol=tol,
-                             code_max_steps=check_positive_int("transform_max_iter",
-                                                               self.transform_max_iter),
-                             return_codes=False, nonneg=bool(self.positive_code))
-        self.components_ = np.asarray(r.dictionary.T, X.dtype)
-        self._choose(X, self.components_.T)
-        self.objective_ = np.asarray(r.objective)
-        self.n_iter_ = self.max_iter
-        self.n_steps_ = steps
-
-    def fit(self, X, y=None):
-        """Learn the dictionary from `X` (n_samples, n_features); returns self."""
-        X = validate_data(self, X, dtype=_DTYPES)
-        self._learn(X)
-        return self
-
-
-class DictionaryLearning(_Learner):
-    r"""Dictionary learning on all samples each round, as scikit-learn's `DictionaryLearning`:
-    $\min_{D, A} \tfrac12\|X - A D\|_F^2 + \alpha\|A\|_1$ with atoms (rows of `components_`) of
-    norm ≤ 1; `max_iter` rounds of lasso codes (FISTA, warm-started) and one block-coordinate
-    sweep over the atoms. `init`: "data", "random" or "pca" (or `dict_init`)."""
-
-    def __init__(self, n_components=None, *, alpha=1.0, max_iter=100, tol=None, init="data",
-                 transform_algorithm="auto", transform_n_nonzero_coefs=None,
-                 transform_alpha=None, transform_max_iter=1000, dict_init=None, split_sign=False,
-                 random_state=None, positive_code=False):
-        self.n_components = n_components
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.tol = tol
-        self.init = init
-        self.transform_algorithm = transform_algorithm
-        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
-        self.transform_alpha = transform_alpha
-        self.transform_max_iter = transform_max_iter
-        self.dict_init = dict_init
-        self.split_sign = split_sign
-        self.random_state = random_state
-        self.positive_code = positive_code
-
-
-class MiniBatchDictionaryLearning(_Learner):
-    r"""Online dictionary learning (Mairal et al. 2010), as scikit-learn's
-    `MiniBatchDictionaryLearning`: each step codes a minibatch of `batch_size` rows, updates the
-    running statistics and sweeps the atoms; `max_iter` epochs of `n_samples // batch_size`
-    steps. `fit_algorithm="cd"` (default) codes each minibatch by FISTA with scikit-learn's
-    forgetting factor (`learn_dictionary(method="minibatch")`), `"lars"` exactly by the homotopy
-    with SPAMS `trainDL`'s statistics (`method="online"`: fewer and faster rounds to a given
-    objective, a longer first compile; see the module doc). `partial_fit(X)` takes `X` as one
-    "cd" minibatch."""
-
-    _method = "minibatch"
-
-    def __init__(self, n_components=None, *, alpha=1.0, max_iter=10, fit_algorithm="cd",
-                 batch_size=256, tol=None, init="data", transform_algorithm="auto",
-                 transform_n_nonzero_coefs=None, transform_alpha=None, transform_max_iter=1000,
-                 dict_init=None, split_sign=False, random_state=None, positive_code=False):
-        self.n_components = n_components
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.fit_algorithm = fit_algorithm
-        self.batch_size = batch_size
-        self.tol = tol
-        self.init = init
-        self.transform_algorithm = transform_algorithm
-        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
-        self.transform_alpha = transform_alpha
-        self.transform_max_iter = transform_max_iter
-        self.dict_init = dict_init
-        self.split_sign = split_sign
-        self.random_state = random_state
-        self.positive_code = positive_code
-
-    def partial_fit(self, X, y=None):
-        """One online step on the minibatch `X`; returns self. The first call initialises the
-        dictionary from `X` as `fit` does; after `fit`, steps continue from the fitted dictionary
-        with fresh running statistics."""
-        first = not hasattr(self, "components_")
-        X = validate_data(self, X, dtype=_DTYPES, reset=first)
-        dt = _jax_dtype(X.dtype)
-        Xj = jnp.asarray(X, dt)
-        if first:
-            n_components, init = self._check_learn_params(X.shape[1])
-            D0 = _init(Xj, n_components, init, jax.random.split(_key(self.random_state))[0])
-            self.components_, self.n_steps_ = np.asarray(D0.T, X.dtype), 0
-        if not hasattr(self, "_stats"):  # after `fit`: its dictionary, fresh statistics
-            k = self.components_.shape[0]
-            self._stats = (np.zeros((k, k), X.dtype), np.zeros((X.shape[1], k), X.dtype))
-        D = jnp.asarray(self.components_.T, dt)
-        A_stats, B_stats = (jnp.asarray(s, dt) for s in self._stats)
-        n = X.shape[0]
-        carry = (D, jnp.zeros((n, D.shape[1]), dt), A_stats, B_stats)
-        tol = check_tol(self.tol, dt, float64=1e-6)
-        (D, _, A_stats, B_stats), _ = _rounds(
-            carry, Xj, jnp.asarray(float(self.alpha), dt), jnp.asarray([self.n_steps_]),
-            jnp.arange(n)[None], False, check_positive_int("transform_max_iter",
-                                                            self.transform_max_iter),
-            jnp.asarray(tol, dt), bool(self.positive_code))
-        self.components_ = np.asarray(D.T, X.dtype)
-        if first:
-            self._choose(X, self.components_.T)
-        self._stats = (np.asarray(A_stats, X.dtype), np.asarray(B_stats, X.dtype))
-        self.n_steps_ += 1
-        return self

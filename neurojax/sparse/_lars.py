@@ -64,6 +64,8 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
         primal = primal.at[redo].set(r.objective[:m])
         gap, res = gap.at[redo].set(r.gap[:m]), res.at[redo].set(r.residual_norm[:m])
         converged = converged.at[redo].set(r.converged[:m])
+    if nonneg:  # a coefficient the path drops at zero can end a rounding error below it
+        codes = jnp.maximum(codes, 0.0)
     r = LassoResult(codes=codes, num_steps=steps, objective=primal, gap=gap, residual_norm=res,
                     converged=converged)
     return raise_unless_converged(r, converged, "lasso_lars") if throw else r

@@ -1,6 +1,8 @@
 """The block-coordinate dictionary update of Mairal et al. (2010), shared by the batch,
 minibatch and online dictionary learners."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -21,14 +23,17 @@ def update_dictionary(D, A_stats, B_stats):
     return update_sweep(D, A_stats, B_stats)
 
 
-@jax.jit
-def update_sweep(D, A_stats, B_stats, unused=1e-10):
-    r"""`update_dictionary` without the checks (traceable); atoms with $A_{kk} \le$ `unused`
-    are left unchanged."""
+@functools.partial(jax.jit, static_argnames="positive")
+def update_sweep(D, A_stats, B_stats, unused=1e-10, replace=None, positive: bool = False):
+    r"""`update_dictionary` without the checks (traceable). Atoms with $A_{kk} \le$ `unused` are
+    left unchanged, or set to their column of `replace` (f, k) when given (scikit-learn resamples
+    unused atoms from the data); `positive=True` clips each updated atom to $d \ge 0$ before the
+    projection onto the unit ball (scikit-learn's `positive_dict`)."""
     def body(k, D):
         akk = A_stats[k, k]
         upd = D[:, k] + (B_stats[:, k] - D @ A_stats[:, k]) / jnp.where(akk > unused, akk, 1.0)
-        d = jnp.where(akk > unused, upd, D[:, k])
+        d = jnp.where(akk > unused, upd, D[:, k] if replace is None else replace[:, k])
+        d = jnp.maximum(d, 0.0) if positive else d
         return D.at[:, k].set(d / jnp.maximum(jnp.linalg.norm(d), 1.0))
 
     return jax.lax.fori_loop(0, D.shape[1], body, D)
