@@ -113,8 +113,8 @@ def inference(case, D, X, alpha, repeat):
             break
     fista = lambda: ns.fista(Dj, Xj, alpha, tol=tol, max_steps=3000).codes  # noqa: E731
     add("neurojax fista", fista, fista)["fista_tol"] = tol
-    auto = ns.sparse_encode(Xj, Dj, alpha)
-    add("neurojax auto", lambda: ns.sparse_encode(Xj, Dj, alpha).codes, lambda: auto.codes)
+    auto = ns.encode(Xj, Dj, alpha)
+    add("neurojax auto", lambda: ns.encode(Xj, Dj, alpha).codes, lambda: auto.codes)
     res["neurojax auto"]["chose"] = auto.method
     best = min(r["objective"] for r in res.values())
     ref_spams = res.get("spams lasso 2t", {}).get("time_s")
