@@ -198,7 +198,7 @@ def specs_data() -> dict:
                                   {"length": count(), "n_freqs": count()}),
         ns.default_tol: S(ns.default_tol, {"dtype": jnp.float32},
                           {"dtype": st.sampled_from([jnp.int32, "nope", jnp.complex64]),
-                           "float32": nonneg(), "float64": nonneg()}),
+                           "kind": choice(("lasso", "lasso_path", "dictionary", "fixed_point"))}),
         ns.digits_video: S(ns.digits_video, {"n_digits": 2, "fade": 2, "key": key},
                            {"n_digits": count(), "fade": count(0)}),
         ns.panning_pixel: S(ns.panning_pixel, {}, {"row": count(0), "speed": positive(),

@@ -222,6 +222,34 @@ def test_nothing_outside_a_module_imports_its_underscore_names():
                 assert not bad, f"{path.name} imports {bad} from {node.module}"
 
 
+def test_no_package_module_imports_another_modules_underscore_names():
+    """Inside the package, a module imports only public names of another module (private
+    modules themselves, `from .. import _linalg`, are fine: the underscore marks the module as
+    internal to the package, not its names as internal to the module)."""
+    root = Path(neurojax.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = path.parent
+                for _ in range(node.level - 1):
+                    base = base.parent
+            elif (node.module or "").startswith("neurojax"):
+                base = root.parent
+            else:
+                continue
+            target = base.joinpath(*(node.module or "").split(".")) if node.module else base
+            for alias in node.names:
+                name = alias.name
+                is_module = (target / f"{name}.py").exists() or (target / name).is_dir()
+                assert not (name.startswith("_") and not name.startswith("__") and
+                            not is_module), f"{path.relative_to(root)} imports {name} from " \
+                                            f"{node.module}"
+
+
 def test_dependency_privates_are_at_tested_versions():
     from neurojax import _compat
 

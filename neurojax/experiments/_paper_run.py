@@ -11,7 +11,7 @@ import numpy as np
 from .. import _plotting as plot, infomax as nim
 from ._checkpoint import write_json_atomic
 from ._paper_protocol import PaperConfig, run_paper, spectral_radii
-from ._tinnitus_run import _crossing_all, _output_channels
+from ._tinnitus_run import crossing_all, output_channels
 
 PAPER_CROSSINGS = {"before": 0.183, "after": 0.228}  # the values the authors' figure scripts mark
 
@@ -74,7 +74,7 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
         k = p * L + i
         after = nim.RecurrentInfoMax(jnp.asarray(snaps["W3"][k]), jnp.asarray(snaps["K3"][k]))
         gain = np.asarray(run.gains[p])
-        lost = _output_channels(gain, config.n_out) < 0.5
+        lost = output_channels(gain, config.n_out) < 0.5
         curves[name] = nim.paper_slowing(after, xs, scales, key=key)
         a_after = nim.paper_audiogram(after, gain=jnp.asarray(gain, dt))
         audio = np.asarray(a_after.thresholds)
@@ -85,8 +85,8 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
                                                                    ("intact", ~lost))}
         profiles[name] = {
             "rho_after": rho_after[p].tolist(),
-            "crossings_before": _crossing_all(lam, rho_before),
-            "crossings_after": _crossing_all(lam, rho_after[p]),
+            "crossings_before": crossing_all(lam, rho_before),
+            "crossings_after": crossing_all(lam, rho_after[p]),
             "phase3_stopped_at": [_stopped_at(stops, p * L + j, config.eval_every)
                                   for j in range(L)],
             "rho_drift_last10pct_phase3": _drift(hist, 3, L * P)[p * L:(p + 1) * L],
@@ -106,7 +106,7 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     summary = {
         "config": config.to_json(), "seed": seed, "penalties": lam.tolist(),
         "rho_before": rho_before.tolist(),
-        "crossings_before": _crossing_all(lam, rho_before),
+        "crossings_before": crossing_all(lam, rho_before),
         "paper_crossings": PAPER_CROSSINGS,
         "rho_drift_last10pct_phase2": _drift(hist, 2, L),
         "representative_lambda": float(lam[i]),

@@ -14,7 +14,7 @@ from ._tinnitus_protocol import LearningDiverged, TinnitusConfig, run_protocol
 SCALES = np.linspace(0.0, 4.0, 17)
 
 
-def _output_channels(gain, n_out):
+def output_channels(gain, n_out):
     """Input gain resampled onto the output channels (tonotopic: output i ~ input i·n_in/n_out)."""
     g = np.asarray(gain)
     pos = (np.arange(n_out) + 0.5) * len(g) / n_out - 0.5
@@ -48,7 +48,7 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
         m = nim.take(m3, i)
         s_after = nim.silence_response(m)
         after = np.asarray(s_after.g)
-        lost = _output_channels(gains[i], config.n_out) < 0.5
+        lost = output_channels(gains[i], config.n_out) < 0.5
         a_after = nim.audiogram(m, gain=gains[i])
         audio_after = np.asarray(a_after.thresholds)
         sweep = {"penalty": sweeps.penalty, "rho_before": sweeps.rho_before,
@@ -89,7 +89,7 @@ def _crossing(lam, rho, level=4.0):
     return None
 
 
-def _crossing_all(lam, rho, level=4.0) -> dict:
+def crossing_all(lam, rho, level=4.0) -> dict:
     """Where ρ(K) passes `level` as λ_K grows (linear interpolation between swept values):
     `crossing` (the first, or None), `all` crossings, and `reason` when there is none."""
     order = np.argsort(lam)
@@ -146,7 +146,7 @@ def _figures(out, run, meas, config):
         a.plot(meas["silence_before"], label="silence, before phase 3")
         a.plot(pm["silence_after"], label="silence, after")
         a.plot(meas["mean_response_before"], ":", label="mean response to tones")
-        a.plot(_output_channels(pm["gain"], config.n_out), "k--", alpha=0.5, label="hearing (gain)")
+        a.plot(output_channels(pm["gain"], config.n_out), "k--", alpha=0.5, label="hearing (gain)")
         a.set(title=f"{n}: silence response", xlabel="output channel", ylabel="output g")
         a.legend(fontsize=6)
         sw = pm["sweep"]

@@ -19,6 +19,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_finite, check_number, check_positive_int, check_square, is_concrete
 from .._numerics import sigmoid
+from .._tolerance import default_tol
 from ._equilibrium import check_model
 from ._online import augmented, ensemble_objective
 from ._stability import rho
@@ -39,11 +40,6 @@ def _damped(h, K, g0, alpha, tol, max_steps):
     return g, n
 
 
-def _default_tol(dtype):
-    # the scripts' 1e-8 is below float32's resolution near g = 0.5 (6e-8); float32 uses 1e-6
-    return 1e-8 if dtype == jnp.float64 else 1e-6
-
-
 def damped_steps(model, x, *, alpha: float = 0.2, tol: float | None = None,
                  max_steps: int = 10_000):
     """`(g, steps)`: the damped map's fixed point for input `x` and the iterations it took
@@ -56,7 +52,8 @@ def damped_steps(model, x, *, alpha: float = 0.2, tol: float | None = None,
         raise ValueError(f"`alpha` must lie in (0, 1], got {alpha}")
     max_steps = check_positive_int("max_steps", max_steps)
     h = model.W @ model.augment(x)
-    tol = _default_tol(h.dtype) if tol is None else check_number("tol", tol, low=0.0, strict=True)
+    tol = (default_tol(h.dtype, "fixed_point") if tol is None
+           else check_number("tol", tol, low=0.0, strict=True))
     return _damped(h, model.K, jnp.full(h.shape, 0.5, h.dtype), alpha, tol, max_steps)
 
 
@@ -116,7 +113,7 @@ def paper_slowing(model, xs: Float[Array, "samples n_in"], scales, *, key: PRNGK
     max_steps = check_positive_int("max_steps", max_steps)
     if not 0 < alpha <= 1:
         raise ValueError(f"`alpha` must be in (0, 1], got {alpha}")
-    tol = _default_tol(s.dtype) if tol is None else tol
+    tol = default_tol(s.dtype, "fixed_point") if tol is None else tol
     starts = 0.5 + 0.1 * jax.random.normal(key, (n_starts, model.n_out), s.dtype)
     out = _slowing_curves(model, xs, s, starts, alpha, tol, max_steps)
     return SlowingCurves(scale=s, **out, s_c=4 / rho(model.K))

@@ -2,6 +2,7 @@
 dictionary learning (functions and scikit-learn estimators), natural-image tools and Gabor
 fits."""
 
+from .._tolerance import default_tol as default_tol
 from ._data import (
     digits_video as digits_video,
     panning_pixel as panning_pixel,
@@ -25,7 +26,6 @@ from ._lar import lar as lar
 from ._lars import lasso_lars as lasso_lars
 from ._lasso import (
     LassoResult as LassoResult,
-    default_tol as default_tol,
     fista as fista,
     ista as ista,
     lasso_objective as lasso_objective,

@@ -14,9 +14,10 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
+from .._tolerance import check_tol
 from ._compaction import pad_rows
 from ._lars import lasso_lars
-from ._lasso import _solve, check_tol, fista, lasso_objective, lipschitz, schedule
+from ._lasso import FistaSettings, fista, lasso_objective, lipschitz, solve_lasso
 from ._online import online_rounds
 from ._update import update_sweep
 
@@ -59,17 +60,15 @@ def _batches(key, n, batch_size, rounds):
     return perms[which[:, None], cols]
 
 
-@functools.partial(jax.jit, static_argnames=("batch", "code_max_steps", "nonneg"))
-def _rounds(carry, X, alpha, its, idx, batch, code_max_steps, tol, nonneg=False):
+@functools.partial(jax.jit, static_argnames=("batch", "settings"))
+def _rounds(carry, X, alpha, its, idx, batch, settings, tol):
     """Rounds `its` of dictionary learning as one `lax.scan` (see `learn_dictionary`); `idx`
-    (rounds, batch_size) are the minibatch rows (unused for `batch`)."""
+    (rounds, batch_size) are the minibatch rows (unused for `batch`); codes by FISTA with
+    `settings`."""
     batch_size = idx.shape[1]
-    max_steps, check_every = schedule(code_max_steps, _CHECK_EVERY)
-    factored = 2 * X.shape[1] < carry[0].shape[1]
 
     def code(D, Xb, A0):
-        return _solve(D, Xb, alpha, A0, lipschitz(D), tol, True, nonneg, max_steps, check_every,
-                      factored).codes
+        return solve_lasso(D, Xb, alpha, A0, lipschitz(D), tol, settings).codes
 
     def body(c, it_idx):
         it, idx = it_idx
@@ -136,7 +135,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         check_finite("init", init)
     check_number("alpha", alpha, low=0.0)
     X = X.astype(jnp.result_type(X, float))
-    tol_given, tol = tol, check_tol(tol, X.dtype, float64=1e-6)
+    tol_given, tol = tol, check_tol(tol, X.dtype, "dictionary")
     k_init, k_batches = jax.random.split(key)
     D = _init(X, n_atoms, init, k_init)
     n = X.shape[0]
@@ -153,6 +152,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         carry = (D, zeros((Xp.shape[0], n_atoms)), zeros((n_atoms, n_atoms)),
                  zeros((X.shape[1], n_atoms)))
     alpha_, tol_ = jnp.asarray(alpha, X.dtype), jnp.asarray(tol, X.dtype)
+    settings = FistaSettings.make(D.shape, code_max_steps, _CHECK_EVERY, nonneg=nonneg)
     history, done = [], 0
     chunk = steps if progress is None else max(1, min(steps, 10))
     while done < steps:  # jitted scans of `chunk` rounds; progress between them (host side)
@@ -163,12 +163,10 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         if method == "online":
             keys = jax.vmap(lambda i: jax.random.fold_in(k_clean, i))(jnp.asarray(its))
             carry, obj = online_rounds(carry, Xp, n, alpha_, jnp.asarray(its), idx, keys,
-                                       min(_MAX_ACTIVE, *D.shape), 4 * n_atoms,
-                                       schedule(code_max_steps, _CHECK_EVERY), tol_,
-                                       bool(nonneg))
+                                       min(_MAX_ACTIVE, *D.shape), 4 * n_atoms, settings, tol_)
         else:
             carry, obj = _rounds(carry, Xp, alpha_, jnp.asarray(its), idx, method == "batch",
-                                 code_max_steps, tol_, bool(nonneg))
+                                 settings, tol_)
         history.extend(np.asarray(obj).tolist())
         done += m
         if progress is not None:

@@ -21,12 +21,13 @@ Samples take their own number of steps; the batch is compacted as samples finish
 step on the active set, $a_A \mathrel{+}= (D_A^\top D_A)^{-1}(c_A - \alpha s_A)$ with $c$
 recomputed from $x$, removes the rounding that the incremental updates accumulated.
 
-A path whose active set would outgrow its slots stops with status `_FULL`, and one that
-degenerates (a joining atom almost in the span of the active ones) or runs past `max_steps` stops
-with `_DEGENERATE` / `_STEP_LIMIT`; `_homotopy` returns its state so that the driver
+A path whose active set would outgrow its slots stops with status `PathStatus.FULL`, and one
+that degenerates (a joining atom almost in the span of the active ones) or runs past `max_steps`
+stops with `DEGENERATE` / `STEP_LIMIT`; `homotopy` returns its state so that the driver
 (`_lars.lasso_lars`) can continue it with more slots, or finish it with `fista`.
 """
 
+import enum
 import functools
 from typing import NamedTuple
 
@@ -36,9 +37,32 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from ._compaction import bucket_sizes, chunked, first_where, padding
-from ._lasso import _dual_norm, _duality
+from ._lasso import dual_norm, duality
 
-_RUNNING, _DONE, _FULL, _DEGENERATE, _STEP_LIMIT = 0, 1, 2, 3, 4
+
+class PathStatus(enum.IntEnum):
+    """Where a sample's homotopy path stands (`_Path.status`, and the status `homotopy`
+    returns per sample); `.message` says it in words."""
+
+    RUNNING = 0
+    DONE = 1
+    FULL = 2
+    DEGENERATE = 3
+    STEP_LIMIT = 4
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    PathStatus.RUNNING: "the path is still running",
+    PathStatus.DONE: "the path reached lambda = alpha: the codes are the exact lasso solution",
+    PathStatus.FULL: "the active set outgrew its slots (continued with more, or by FISTA)",
+    PathStatus.DEGENERATE: "a joining atom is (almost) in the span of the active ones "
+                           "(finished by FISTA)",
+    PathStatus.STEP_LIMIT: "the path ran past max_steps (finished by FISTA)",
+}
 _STEPS_PER_BLOCK = 5  # homotopy steps between compactions
 _SHRINK = 0.8  # bucket ladder n, 0.8n, 0.64n, ...: less idle work than halving, more compiles
 
@@ -58,7 +82,7 @@ class _Path(NamedTuple):
     keep: Float[Array, "n k"]
     last: Int[Array, " n"]  # atom that left at the previous step (may not rejoin at once)
     steps: Int[Array, " n"]
-    status: Int[Array, " n"]  # _RUNNING, _DONE, _FULL, _DEGENERATE or _STEP_LIMIT
+    status: Int[Array, " n"]  # a PathStatus
 
 
 def _argmin_rows(a):
@@ -119,7 +143,7 @@ def _step(G, Gz, alpha, nonneg, max_steps, st: _Path) -> _Path:
     k = st.slots.shape[1]
     dt = st.c.dtype
     st = st._replace(inv=_current(st))
-    running = st.status == _RUNNING
+    running = st.status == PathStatus.RUNNING
     w = _matvec(st.inv, st.signs)  # (D_Aᵀ D_A)⁻¹ s_A, 0 in free slots
     active = _by_atom(st.slots, jnp.ones_like(st.slots, bool), p)
     # Dᵀ D_A w, the rate at which c falls, from the Gram rows of the active atoms (a free slot's
@@ -163,7 +187,8 @@ def _step(G, Gz, alpha, nonneg, max_steps, st: _Path) -> _Path:
                       jnp.where(leaves, -1 / jnp.where(leaves, pivot, 1), 0))
     gone = leaves[:, None] & (slot == kd[:, None])  # a leave zeroes its slot's row and column
 
-    status = jnp.where(joins & ~has_free, _FULL, jnp.where(joins & ~ok, _DEGENERATE, st.status))
+    status = jnp.where(joins & ~has_free, PathStatus.FULL,
+                       jnp.where(joins & ~ok, PathStatus.DEGENERATE, st.status))
     joins = joins & has_free & ok
     added = joins[:, None] & (slot == free[:, None])
     sign_j = jnp.sign(_take(c, j))
@@ -172,8 +197,9 @@ def _step(G, Gz, alpha, nonneg, max_steps, st: _Path) -> _Path:
     signs = jnp.where(added, sign_j[:, None], jnp.where(gone, 0, st.signs))
     last = jnp.where(leaves, _take(st.slots, kd), jnp.where(joins, -1, st.last))
     steps = st.steps + running
-    status = jnp.where(ends, _DONE, status)
-    status = jnp.where((status == _RUNNING) & (steps >= max_steps), _STEP_LIMIT, status)
+    status = jnp.where(ends, PathStatus.DONE, status)
+    status = jnp.where((status == PathStatus.RUNNING) & (steps >= max_steps),
+                       PathStatus.STEP_LIMIT, status)
     return _Path(c, lam, slots, coefs, signs, st.inv, scale[:, None] * z, z,
                  jnp.where(gone, 0, 1).astype(dt), last, steps, status)
 
@@ -197,11 +223,11 @@ def _start(G, c, alpha, nonneg, k) -> tuple[_Path, Int[Array, " n"]]:
                       (1 / jnp.diagonal(G)[j])[:, None, None], 0),
         z_s=jnp.zeros((n, k), dt), z=jnp.zeros((n, k), dt), keep=jnp.ones((n, k), dt),
         last=jnp.full(n, -1), steps=jnp.zeros(n, jnp.int32),
-        status=jnp.where(go, _RUNNING, _DONE)), row
+        status=jnp.where(go, PathStatus.RUNNING, PathStatus.DONE)), row
 
 
-def _grow(st: _Path, k: int) -> _Path:
-    """The same paths with `k` slots (more than before): free slots appended, `_FULL` rows
+def grow_slots(st: _Path, k: int) -> _Path:
+    """The same paths with `k` slots (more than before): free slots appended, `FULL` rows
     running again (the atom they could not add joins at the next step, with γ = 0)."""
     n, k0 = st.slots.shape
     p = st.c.shape[1]
@@ -211,15 +237,15 @@ def _grow(st: _Path, k: int) -> _Path:
         signs=jnp.pad(st.signs, more), inv=jnp.pad(_current(st), more + ((0, k - k0),)),
         z_s=jnp.zeros_like(st.coefs, shape=(n, k)), z=jnp.zeros_like(st.coefs, shape=(n, k)),
         keep=jnp.ones_like(st.coefs, shape=(n, k)),
-        status=jnp.where(st.status == _FULL, _RUNNING, st.status))
+        status=jnp.where(st.status == PathStatus.FULL, PathStatus.RUNNING, st.status))
 
 
 @functools.partial(jax.jit, static_argnames=("nonneg", "max_active", "max_steps", "pause"))
-def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
+def homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     """Run every sample's path to λ = α (or to its failure status), from λ₀ or, given `init`
     (a `_Path` for the rows of `X`), from there; stop early once at most `pause` paths are
     still running. Returns codes, steps, status, objective, duality gap and residual norm per
-    sample (final for `_DONE` rows only), and the final state with its rows permuted (`row[i]`
+    sample (final for `DONE` rows only), and the final state with its rows permuted (`row[i]`
     is the sample in state row i) so that unfinished rows can be continued."""
     n_real, p = X.shape[0], D.shape[1]
     G = D.T @ D
@@ -232,7 +258,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     if init is None:  # rows stay permuted (running first); `row` remembers their samples
         st, row = _start(G, X @ D, alpha, nonneg, max_active)
     else:
-        row = first_where(init.status == _RUNNING)
+        row = first_where(init.status == PathStatus.RUNNING)
         st = jax.tree.map(lambda v: v[row], init)
 
     def steps(s):
@@ -244,7 +270,7 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
         def run(carry):
             st, row = carry
             sub = chunked(steps, jax.tree.map(lambda v: v[:b], st), b)
-            order = first_where(sub.status == _RUNNING)
+            order = first_where(sub.status == PathStatus.RUNNING)
             put = lambda full, part: full.at[:b].set(part[order])  # noqa: E731
             return jax.tree.map(put, st, sub), row.at[:b].set(row[:b][order])
         return run
@@ -253,10 +279,12 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
     branches = [block(b) for b in sizes]
 
     def body(carry):
-        which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(carry[0].status == _RUNNING))
+        running = jnp.sum(carry[0].status == PathStatus.RUNNING)
+        which = jnp.searchsorted(jnp.asarray(sizes), running)
         return jax.lax.switch(which, branches, carry)
 
-    st, row = jax.lax.while_loop(lambda c: jnp.sum(c[0].status == _RUNNING) > pause, body,
+    st, row = jax.lax.while_loop(lambda c: jnp.sum(c[0].status == PathStatus.RUNNING) > pause,
+                                 body,
                                  (st, row))
 
     # Newton step on the active set against the exact c (undoes the drift of the updates; a
@@ -267,13 +295,13 @@ def _homotopy(D, X, alpha, nonneg, max_active, max_steps, init=None, pause=0):
 
     r = X[row] - _combine(Dt, st.slots, st.coefs)
     delta = _matvec(_current(st), at_slots(r @ D) - alpha * st.signs)
-    delta = jnp.where((st.status == _DONE)[:, None], delta, 0)
+    delta = jnp.where((st.status == PathStatus.DONE)[:, None], delta, 0)
     coefs = st.coefs + delta
     r = r - _combine(Dt, st.slots, delta)
     c = r @ D
     rr = jnp.sum(r**2, 1)
     c_active = at_slots(c)
-    objective, gap = _duality(rr, _dual_norm(c, nonneg), coefs, c_active, alpha)
+    objective, gap = duality(rr, dual_norm(c, nonneg), coefs, c_active, alpha)
     # results in sample order (padding rows, row >= n_real, are dropped)
     codes = jnp.zeros((n_real, p + 1), coefs.dtype).at[row[:, None], st.slots].set(
         coefs, mode="drop")[:, :p]

@@ -1,4 +1,4 @@
-"""`lasso_lars`: exact lasso codes by the batched homotopy of `_homotopy`, driven in groups of
+"""`lasso_lars`: exact lasso codes by the batched homotopy (`homotopy`), driven in groups of
 rows (on a CPU), with paths that outgrow their slots continued with more and paths that
 degenerate finished by `fista`."""
 
@@ -9,9 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_positive_int, raise_unless_converged
+from .._tolerance import check_tol
 from ._compaction import batch_rows
-from ._homotopy import _DONE, _FULL, _RUNNING, _grow, _homotopy
-from ._lasso import LassoResult, check_problem, check_tol, fista
+from ._homotopy import PathStatus, grow_slots, homotopy
+from ._lasso import LassoResult, check_problem, fista
 
 _CPU_ROWS = 2048  # rows per compiled call on a CPU (see `lasso_lars`)
 _POOL = 128  # with several groups, each stops at this many running paths (see `_paths`)
@@ -20,7 +21,7 @@ _POOL = 128  # with several groups, each stops at this many running paths (see `
 def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16,
                max_steps: int | None = None, tol: float | None = None,
                throw: bool = False) -> LassoResult:
-    r"""Exact lasso codes by the batched homotopy (LARS-lasso) path (the algorithm: `_homotopy`).
+    r"""Exact lasso codes by the batched homotopy (LARS-lasso) path (the algorithm: `_homotopy`'s docstring).
 
     Same problem, arguments and result as `fista` (`D` (n_features, n_atoms), `X` (n_samples,
     n_features); sklearn's `sparse_encode(X, D.T, algorithm='lasso_lars', alpha=α)` solves the
@@ -45,7 +46,7 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     f, p = D.shape
     max_steps = 4 * p if max_steps is None else check_positive_int("max_steps", max_steps)
     eps = jnp.finfo(X.dtype).eps
-    tol = check_tol(tol, X.dtype, float32=1e-4)
+    tol = check_tol(tol, X.dtype, "lasso_path")
     alpha = jnp.asarray(alpha, X.dtype)
     if X.shape[0] == 0:  # an empty batch: an empty result, as `fista` gives
         z = jnp.zeros((0,), X.dtype)
@@ -54,7 +55,7 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     k = min(max_active, f, p)
     codes, steps, status, primal, gap, res = _paths(D, X, alpha, bool(nonneg), k, min(f, p),
                                                     max_steps)
-    converged = (status == _DONE) & (gap <= tol * jnp.maximum(primal, 10 * eps))
+    converged = (status == PathStatus.DONE) & (gap <= tol * jnp.maximum(primal, 10 * eps))
     if not bool(jnp.all(converged)):  # finish the rest with FISTA from where the path stopped
         redo = np.flatnonzero(~np.asarray(converged))
         r = fista(D, _rows(X, redo), alpha, tol=tol, nonneg=nonneg, init=_rows(codes, redo))
@@ -86,16 +87,16 @@ def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
         rows = X[first:first + size]
         if rows.shape[0] < size:  # the last group, padded with zero rows (done at once)
             rows = jnp.concatenate([rows, jnp.zeros((size - rows.shape[0], f), X.dtype)])
-        runs.append((first, *_homotopy(D, rows, alpha, nonneg, k, max_steps, pause=pause)))
+        runs.append((first, *homotopy(D, rows, alpha, nonneg, k, max_steps, pause=pause)))
     out = tuple(jnp.concatenate(o)[:n] for o in zip(*(r[1] for r in runs)))
     states, firsts, rows = [r[2] for r in runs], [r[0] for r in runs], [r[3] for r in runs]
     while True:
         gid, local, origin, grow = [], [], [], False
         for g, (st, first, row) in enumerate(zip(states, firsts, rows)):
             status = np.asarray(st.status)
-            full = (status == _FULL) & (k < k_max)
+            full = (status == PathStatus.FULL) & (k < k_max)
             grow |= bool(full.any())
-            idx = np.flatnonzero((status == _RUNNING) | full)
+            idx = np.flatnonzero((status == PathStatus.RUNNING) | full)
             gid.append(np.full(len(idx), g))
             local.append(idx)
             origin.append(first + np.asarray(row)[idx])
@@ -107,7 +108,7 @@ def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
         gid, local, origin = (np.concatenate(v + [np.zeros(size - m, int)])
                               for v in (gid, local, origin))
         sub = _pool(tuple(states), jnp.asarray(gid), jnp.asarray(local), m, k)
-        again, st, row = _homotopy(D, X[jnp.asarray(origin)], alpha, nonneg, k, max_steps, sub)
+        again, st, row = homotopy(D, X[jnp.asarray(origin)], alpha, nonneg, k, max_steps, sub)
         out = _put(out, again, jnp.asarray(origin), m)
         states, firsts, rows = [st], [0], [origin[np.asarray(row)]]
 
@@ -123,8 +124,9 @@ def _pool(states, gid, local, m, k):
         return out
 
     sub = jax.tree.map(field, *states)
-    sub = sub._replace(status=jnp.where(jnp.arange(len(gid)) < m, sub.status, _DONE))
-    return _grow(sub, k) if k > sub.slots.shape[1] else sub
+    sub = sub._replace(status=jnp.where(jnp.arange(len(gid)) < m, sub.status,
+                                        PathStatus.DONE))
+    return grow_slots(sub, k) if k > sub.slots.shape[1] else sub
 
 
 @jax.jit

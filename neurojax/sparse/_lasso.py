@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import check_finite, check_number, check_positive_int, raise_unless_converged
+from .._tolerance import check_tol
 from ._compaction import bucket_sizes, chunked, first_where, pad_rows, padding
 
 
@@ -84,27 +85,6 @@ def _lipschitz(D, steps):
     return 1.001 * jnp.sum((D @ v) ** 2)
 
 
-def default_tol(dtype, *, float64: float = 1e-7, float32: float = 1e-5) -> float:
-    """The default relative duality-gap tolerance of the iterative solvers for `dtype`: `float64`
-    in double precision, `float32` otherwise. Float32 gaps floor near 3e-6 relative (the residual
-    is only float32-accurate): below that a sample never stops and runs to `max_steps`."""
-    try:
-        eps = jnp.finfo(dtype).eps
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"`dtype` must be a real floating dtype, got {dtype!r}") from err
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"`dtype` must be a real floating dtype, got {dtype!r}")
-    float64, float32 = check_number("float64", float64, low=0.0), check_number("float32", float32,
-                                                                                  low=0.0)
-    return float64 if eps < 1e-10 else float32
-
-
-def check_tol(tol, dtype, **defaults) -> float:
-    """`tol`, or the dtype's default (`default_tol`) when None; ValueError unless finite >= 0."""
-    return float(check_number("tol", default_tol(dtype, **defaults) if tol is None else tol,
-                              low=0.0))
-
-
 _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
 
 
@@ -130,16 +110,16 @@ def _gap(D, X, A, alpha, nonneg):
     R = X - A @ D.T
     C = R @ D
     rr = jnp.sum(R**2, 1)
-    primal, gap = _duality(rr, _dual_norm(C, nonneg), A, C, alpha)
+    primal, gap = duality(rr, dual_norm(C, nonneg), A, C, alpha)
     return primal, gap, jnp.sqrt(rr)
 
 
-def _dual_norm(C, nonneg):
+def dual_norm(C, nonneg):
     """Per-row ‖c‖∞ (or max_j c_j⁺ with `nonneg`): a ≠ 0 is optimal only below this λ."""
     return jnp.max(jnp.maximum(C, 0.0) if nonneg else jnp.abs(C), axis=1)
 
 
-def _duality(rr, cmax, A, CA, alpha):
+def duality(rr, cmax, A, CA, alpha):
     """`_gap`'s objective and gap from ‖r‖², max_j |c_j| (or c_j⁺), and the codes `A` with the
     correlations `CA` at the same positions (dense rows, or only a sample's active atoms)."""
     inv_s = 1.0 / jnp.maximum(1.0, cmax / jnp.maximum(alpha, jnp.finfo(rr.dtype).tiny))
@@ -148,9 +128,58 @@ def _duality(rr, cmax, A, CA, alpha):
     return primal, gap
 
 
-@functools.partial(jax.jit, static_argnames=("momentum", "nonneg", "max_steps", "check_every",
-                                             "factored"))
-def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, factored):
+class FistaSettings(eqx.Module):
+    """How `solve_lasso` runs (all static: one compiled program per setting): `momentum`
+    (FISTA; False: ISTA), `nonneg`, the iteration cap `max_steps` (a whole number of check
+    intervals), `check_every` (iterations between convergence checks) and `factored` (products
+    with D instead of the Gram matrix). Build it with `FistaSettings.make`."""
+
+    momentum: bool = eqx.field(static=True)
+    nonneg: bool = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+    check_every: int = eqx.field(static=True)
+    factored: bool = eqx.field(static=True)
+
+    @classmethod
+    def make(cls, shape, max_steps: int, check_every: int = 10, *, momentum: bool = True,
+             nonneg: bool = False) -> "FistaSettings":
+        """Settings for a dictionary of `shape` (n_features, n_atoms): the cap rounded up to
+        whole check intervals (`schedule`), and the factored form when 2 n_features < n_atoms
+        (a product with D is then cheaper than one with the Gram matrix)."""
+        max_steps, check_every = schedule(max_steps, check_every)
+        return cls(momentum=bool(momentum), nonneg=bool(nonneg), max_steps=max_steps,
+                   check_every=check_every, factored=2 * shape[0] < shape[1])
+
+
+class FistaState(eqx.Module):
+    """Per-sample FISTA iterate: `codes` a, the momentum `point` y, the momentum scalar `t`,
+    the adaptive `step`, and `active` (not yet converged)."""
+
+    codes: Float[Array, "n k"]
+    point: Float[Array, "n k"]
+    t: Float[Array, " n"]
+    step: Float[Array, " n"]
+    active: Bool[Array, " n"]
+
+
+class _Loop(eqx.Module):
+    """`solve_lasso`'s outer loop: the iterate, iterations so far, per-sample iterations taken,
+    and the order that puts the active samples first."""
+
+    state: FistaState
+    it: Int[Array, ""]
+    num_steps: Int[Array, " n"]
+    order: Int[Array, " n"]
+
+
+@functools.partial(jax.jit, static_argnames="settings")
+def solve_lasso(D, X, alpha, A0, L, tol, settings: FistaSettings) -> LassoResult:
+    """FISTA/ISTA codes for `X` from `A0` (no validation; see `fista` for the algorithm), with
+    Lipschitz constant `L`, relative duality-gap tolerance `tol` and `settings`: the one
+    entry point of the package's FISTA (fista/ista, dictionary learning, the online learner,
+    the homotopy's finish)."""
+    momentum, nonneg, factored = settings.momentum, settings.nonneg, settings.factored
+    max_steps, check_every = settings.max_steps, settings.check_every
     n = X.shape[0]
     XD = X @ D
     G = None if factored else D.T @ D
@@ -172,8 +201,9 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
             return jnp.maximum(V - thr, 0.0)
         return jnp.sign(V) * jnp.maximum(jnp.abs(V) - thr, 0.0)
 
-    def iterate(c, Xi, XDi):
-        A, Y, t, s, IA, IY, active = c
+    def iterate(carry, Xi, XDi):
+        st, IA, IY = carry  # the iterate and the images of its codes and point
+        A, Y, t, s, active = st.codes, st.point, st.t, st.step, st.active
         g = grad(IY, Xi, XDi)
         A_new = prox(Y - s[:, None] * g, s)
         IA_new = image(A_new)
@@ -199,7 +229,8 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
         # grow the step after a success, halve it after a failure
         s = jnp.where(acc, jnp.minimum(s * 1.25, s_max),
                       jnp.where(active, jnp.maximum(0.5 * s, s_min), s))
-        return A, Y, jnp.where(acc, t_new, t), s, IA, IY, active
+        st = FistaState(codes=A, point=Y, t=jnp.where(acc, t_new, t), step=s, active=active)
+        return st, IA, IY
 
     # Compaction (see `_compaction`): each block gathers the still-active samples (by `order`)
     # into the smallest bucket that holds them and scatters the results back.
@@ -212,42 +243,45 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
         n = n + pad
     sizes = bucket_sizes(n) if check_every < max_steps else [n]
 
-    def iterations(c, Xi, XDi):
-        return jax.lax.fori_loop(0, check_every, lambda _, c: iterate(c, Xi, XDi), c, unroll=2)
+    def iterations(carry, Xi, XDi):
+        return jax.lax.fori_loop(0, check_every, lambda _, c: iterate(c, Xi, XDi), carry,
+                                 unroll=2)
 
     def make_block(b):
-        def run(A, Y, t, s, active, order):
+        def run(st, order):
             idx = order[:b]
-            Ai, Yi, Xi, XDi = A[idx], Y[idx], X[idx], XD[idx]
-            c = (Ai, Yi, t[idx], s[idx], image(Ai), image(Yi), active[idx])
-            c, _, _ = chunked(lambda a: (iterations(*a), a[1], a[2]), (c, Xi, XDi), b)
-            a, y, tt, ss, _, _, act = c
-            primal, gap, _ = _gap(D, Xi, a, alpha, nonneg)
-            act = act & (gap > tol * jnp.maximum(primal, 10 * jnp.finfo(X.dtype).eps))
-            return (A.at[idx].set(a), Y.at[idx].set(y), t.at[idx].set(tt), s.at[idx].set(ss),
-                    active.at[idx].set(act))
+            sub = jax.tree.map(lambda v: v[idx], st)
+            Xi, XDi = X[idx], XD[idx]
+            carry = (sub, image(sub.codes), image(sub.point))
+            carry, _, _ = chunked(lambda a: (iterations(*a), a[1], a[2]), (carry, Xi, XDi), b)
+            sub = carry[0]
+            primal, gap, _ = _gap(D, Xi, sub.codes, alpha, nonneg)
+            sub = eqx.tree_at(lambda v: v.active, sub, sub.active & (
+                gap > tol * jnp.maximum(primal, 10 * jnp.finfo(X.dtype).eps)))
+            return jax.tree.map(lambda v, w: v.at[idx].set(w), st, sub)
 
         return run
 
     branches = [make_block(b) for b in sizes]
 
-    def cond(c):
-        return jnp.any(c[4]) & (c[5] < max_steps)
+    def cond(loop):
+        return jnp.any(loop.state.active) & (loop.it < max_steps)
 
-    def block(c):
-        A, Y, t, s, active, it, num_steps, order = c
-        which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(active))
-        was_active = active
-        A, Y, t, s, active = jax.lax.switch(which, branches, A, Y, t, s, active, order)
-        it = it + check_every
-        num_steps = jnp.where(was_active, it, num_steps)
-        order = first_where(active)  # active samples first
-        return A, Y, t, s, active, it, num_steps, order
+    def block(loop):
+        which = jnp.searchsorted(jnp.asarray(sizes), jnp.sum(loop.state.active))
+        st = jax.lax.switch(which, branches, loop.state, loop.order)
+        it = loop.it + check_every
+        num_steps = jnp.where(loop.state.active, it, loop.num_steps)
+        return _Loop(state=st, it=it, num_steps=num_steps,
+                     order=first_where(st.active))  # active samples first
 
-    init = (A0, A0, jnp.ones(n, X.dtype), jnp.full(n, s_min, X.dtype), jnp.ones(n, bool),
-            jnp.array(0), jnp.zeros(n, jnp.int32), jnp.arange(n))
-    A, _, _, _, active, _, num_steps, _ = jax.lax.while_loop(cond, block, init)
-    A, X, active, num_steps = A[:n_real], X[:n_real], active[:n_real], num_steps[:n_real]
+    start = FistaState(codes=A0, point=A0, t=jnp.ones(n, X.dtype),
+                       step=jnp.full(n, s_min, X.dtype), active=jnp.ones(n, bool))
+    loop = jax.lax.while_loop(cond, block, _Loop(state=start, it=jnp.array(0),
+                                                 num_steps=jnp.zeros(n, jnp.int32),
+                                                 order=jnp.arange(n)))
+    A, active = loop.state.codes[:n_real], loop.state.active[:n_real]
+    num_steps, X = loop.num_steps[:n_real], X[:n_real]
     primal, gap, res = _gap(D, X, A, alpha, nonneg)
     # a NaN never counts as converged (the stop test `gap > tol * primal` is False for NaN)
     finite = jnp.all(jnp.isfinite(A), axis=1) & jnp.isfinite(primal) & jnp.isfinite(gap)
@@ -256,7 +290,7 @@ def _solve(D, X, alpha, A0, L, tol, momentum, nonneg, max_steps, check_every, fa
 
 
 def schedule(max_steps: int, check_every: int) -> tuple[int, int]:
-    """(iteration cap, check interval) as `_solve` runs them: the interval is at most the cap,
+    """(iteration cap, check interval) as `solve_lasso` runs them: the interval is at most the cap,
     and the cap is rounded up to whole intervals."""
     check_every = min(check_every, max_steps)
     return -(-max_steps // check_every) * check_every, check_every
@@ -264,17 +298,16 @@ def schedule(max_steps: int, check_every: int) -> tuple[int, int]:
 
 def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L):
     D, X = check_problem(D, X, alpha, init)
-    max_steps = check_positive_int("max_steps", max_steps)
-    max_steps, check_every = schedule(max_steps, check_positive_int("check_every", check_every))
+    settings = FistaSettings.make(D.shape, check_positive_int("max_steps", max_steps),
+                                  check_positive_int("check_every", check_every),
+                                  momentum=momentum, nonneg=nonneg)
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
     L = lipschitz(D) if L is None else jnp.asarray(L, X.dtype)
-    factored = 2 * D.shape[0] < D.shape[1]  # cheaper than the Gram matrix for overcomplete D
     # zero rows up to `batch_rows` (their codes are 0, done after the first block): batches of
     # different sizes share a few compiled programs
-    r = _solve(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
-               jnp.asarray(tol, X.dtype), momentum, bool(nonneg),
-               max_steps, check_every, factored)
+    r = solve_lasso(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
+                    jnp.asarray(tol, X.dtype), settings)
     return jax.tree.map(lambda v: v[:X.shape[0]], r)
 
 

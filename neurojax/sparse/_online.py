@@ -28,8 +28,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from ._homotopy import _DONE, _homotopy
-from ._lasso import _solve, lipschitz
+from ._homotopy import PathStatus, homotopy
+from ._lasso import lipschitz, solve_lasso
 from ._update import update_sweep
 
 _UNUSED = 1e-6  # A_kk below this: the atom is unused (SPAMS's threshold)
@@ -37,20 +37,20 @@ _CLEAN_AFTER = 10_000  # samples seen before unused atoms are replaced (SPAMS's)
 _MAX_CORREL = 0.999999  # |cosine| above which an atom is a duplicate (SPAMS's)
 
 
-def online_codes(D, Xb, alpha, nonneg, max_active, max_steps, fista_schedule, tol):
+def online_codes(D, Xb, alpha, max_active, max_steps, settings, tol):
     """Exact lasso codes of the minibatch `Xb` and each row's objective: the homotopy with
     `max_active` slots and at most `max_steps` steps; paths that outgrow them (or degenerate)
-    are finished by FISTA from where they stopped (only if there are any), to a relative
-    duality gap `tol`, with (iteration cap, check interval) `fista_schedule`."""
-    out, _, _ = _homotopy(D, Xb, alpha, nonneg, max_active, max_steps)
+    are finished by FISTA (`settings`; its `nonneg` applies to both) from where they stopped
+    (only if there are any), to a relative duality gap `tol`."""
+    out, _, _ = homotopy(D, Xb, alpha, settings.nonneg, max_active, max_steps)
     codes, status, objective = out[0], out[2], out[3]
 
     def finish(codes):
-        r = _solve(D, Xb, alpha, codes, lipschitz(D), tol, True, nonneg, *fista_schedule,
-                   2 * D.shape[0] < D.shape[1])
+        r = solve_lasso(D, Xb, alpha, codes, lipschitz(D), tol, settings)
         return r.codes, r.objective
 
-    return jax.lax.cond(jnp.any(status != _DONE), finish, lambda c: (c, objective), codes)
+    return jax.lax.cond(jnp.any(status != PathStatus.DONE), finish, lambda c: (c, objective),
+                        codes)
 
 
 def forgetting(it, batch_size, n_samples):
@@ -73,10 +73,9 @@ def replace_atoms(D, used, X, n_samples, key):
     return jnp.where(bad[None, :], rows, D)
 
 
-@functools.partial(jax.jit, static_argnames=("max_active", "max_steps", "fista_schedule",
-                                             "nonneg"))
-def online_rounds(carry, X, n_samples, alpha, its, idx, keys, max_active, max_steps,
-                  fista_schedule, tol, nonneg=False):
+@functools.partial(jax.jit, static_argnames=("max_active", "max_steps", "settings"))
+def online_rounds(carry, X, n_samples, alpha, its, idx, keys, max_active, max_steps, settings,
+                  tol):
     """Rounds `its` of online dictionary learning as one `lax.scan`. `carry` is (D, A_prev,
     A_now, B_prev, B_now): the dictionary and the previous and current epoch's statistics;
     `idx` (rounds, batch_size) the minibatch rows of `X`; `keys` one PRNG key per round (atom
@@ -89,8 +88,7 @@ def online_rounds(carry, X, n_samples, alpha, its, idx, keys, max_active, max_st
         it, rows, key = xs
         D, A_prev, A_now, B_prev, B_now = c
         Xb = X[rows]
-        codes, objective = online_codes(D, Xb, alpha, nonneg, max_active, max_steps,
-                                        fista_schedule, tol)
+        codes, objective = online_codes(D, Xb, alpha, max_active, max_steps, settings, tol)
         # a new epoch: the previous epoch's statistics are dropped, the current become previous
         epoch = lambda t: (t * batch_size) // n_samples  # noqa: E731
         new = epoch(it + 1) != epoch(it)
