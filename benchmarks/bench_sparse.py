@@ -188,6 +188,63 @@ def dictionary(X, n_atoms, alpha, iterations):
     return rows
 
 
+# the configurations of the batched-OMP paper (Lubonja et al., arXiv 2407.06434): dictionary
+# (n_features, n_atoms), non-zeros per signal, signals
+OMP_CONFIGS = (((256, 1024), 32, 5000), ((512, 2048), 64, 5000))
+
+
+def omp_problem(f, p, k, n, seed=0):
+    """Unit-norm Gaussian atoms; signals = k-sparse Gaussian codes times D (exact recovery)."""
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((f, p))
+    D /= np.linalg.norm(D, axis=0)
+    A = np.zeros((n, p))
+    for i in range(n):
+        A[i, rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    return D, A @ D.T
+
+
+def omp_rows(quick):
+    """OMP with k atoms per signal: neurojax `omp` (float32, and float64 with --x64) vs SPAMS
+    `omp` (1 and 2 threads) and scikit-learn `orthogonal_mp_gram` (Gram precomputed, as
+    `sparse_encode(algorithm="omp")` runs it), same float32 data (SPAMS, sklearn: float64 where
+    they need it); "rel_residual" = ‖X − A Dᵀ‖ / ‖X‖ of each method's codes."""
+    rows = []
+    for (f, p), k, n in OMP_CONFIGS:
+        n = n // 10 if quick else n
+        D, X = omp_problem(f, p, k, n)
+        rows += _omp_case(f"omp {f}x{p}, {k} non-zeros, {n} signals", D, X, k)
+    return rows
+
+
+def _omp_case(case, D, X, k):
+    from sklearn.linear_model import orthogonal_mp_gram
+
+    D32, X32 = D.astype(np.float32), X.astype(np.float32)
+    Dj, Xj = jnp.asarray(D32), jnp.asarray(X32)
+    methods = {"neurojax omp": (lambda: ns.omp(Dj, Xj, k).codes, 3)}
+    if spams is not None:
+        Df, Xf = np.asfortranarray(D32), np.asfortranarray(X32.T)
+        for th in (1, 2):
+            methods[f"spams omp {th}t"] = (
+                lambda th=th: spams.omp(Xf, D=Df, L=k, eps=0.0, numThreads=th).toarray().T, 3)
+    G, Xy = D.T @ D, (X @ D).T
+    methods["sklearn orthogonal_mp_gram"] = (lambda: orthogonal_mp_gram(G, Xy, n_nonzero_coefs=k).T,
+                                             1)
+    rows = []
+    for name, (fn, repeat) in methods.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = time_call(fn, repeat=repeat)
+            A = np.asarray(fn(), np.float64)
+        res = np.linalg.norm(X - A @ D.T) / np.linalg.norm(X)
+        rows.append({"case": case, "method": name, "time_s": t["best_s"],
+                     "rel_residual": float(res)})
+    for r in rows:
+        r["vs_neurojax"] = r["time_s"] / rows[0]["time_s"]
+    return rows
+
+
 def summary(rows):
     """One row per problem: SPAMS (2 threads), the faster sklearn solver and neurojax's fastest
     solver at equal objective, with time ratios (> 1: neurojax is faster) and SPAMS's gap."""
@@ -216,9 +273,19 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="problems 5x smaller, one alpha")
     p.add_argument("--x64", action="store_true", help="float64 for neurojax (the others are)")
+    p.add_argument("--omp", action="store_true", help="only the OMP comparison (the batched-OMP "
+                   "paper's two configurations; written as sparse-omp-*)")
     p.add_argument("--summarize", metavar="JSON", help="time nothing: rewrite the report (and "
                    "its summary table) from the rows of an earlier run's JSON")
     a = p.parse_args()
+    if a.omp:
+        rows = omp_rows(a.quick)
+        write("sparse-omp", {"spams": getattr(spams, "__version__", "installed") if spams else None,
+                             "note": "vs_neurojax = method time / neurojax omp time (> 1: "
+                                     "neurojax is faster); the batched-OMP paper's configurations "
+                                     "(arXiv 2407.06434)"},
+              rows, ["case", "method", "time_s", "vs_neurojax", "rel_residual"])
+        return
     if a.summarize:
         import json
 
