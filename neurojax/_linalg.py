@@ -1,6 +1,6 @@
 r"""Shared dense linear algebra: LU solves and SPD log-determinants that are safe to vmap on CPU.
 
-Why this module exists (see ``shared/JAX_CPU_NOTES.md`` item 1): on the CPU backend of jaxlib 0.10.2 a
+Why this module exists (measured while building neurojax): on the CPU backend of jaxlib 0.10.2 a
 *vmapped* LAPACK call (LU, triangular solve, Cholesky) spreads its batch over XLA's thread pool, and two
 such calls running at once can deadlock. On CPU every per-sample factorisation here is therefore wrapped in
 :func:`jax.custom_batching.sequential_vmap`, so a vmapped call becomes a loop of unbatched LAPACK calls.

@@ -2,7 +2,7 @@ r"""The protocol of Dotan & Shriki (2021) as its authors' code runs it, as one e
 
 ONE sample per step, drawn at random from a fixed pool; phase 1 learns W (K = 0), phase 2 learns K,
 phase 3 learns K on inputs attenuated by a hearing-loss profile, stopping early when the cost
-rises by more than `stop_rise` between two evaluations (``shared/PAPER_PROTOCOL.md``). Every λ_K
+rises by more than `stop_rise` between two evaluations (docs/paper.md, "The protocol"). Every λ_K
 value of the sweep is a member of one ensemble in phase 2, every (profile, λ_K) pair in phase 3,
 so the whole sweep is one jitted, chunked scan (:func:`neurojax.infomax.online_run`).
 
@@ -238,7 +238,7 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
             and os.environ.get("NEUROJAX_UNSAFE_CPU_MESH") != "1"):
         # measured: 10 members of 40 -> 80 on 2 host devices hung within the first phase-2 chunk
         # (0 % CPU), 4 members did not; the per-member LAPACK calls of two devices at once
-        # deadlock this jaxlib (shared/JAX_CPU_NOTES.md item 1)
+        # deadlock this jaxlib (neurojax/_linalg.py's docstring)
         raise ValueError("`mesh`: splitting members over several CPU devices can deadlock in "
                          "LAPACK on this jaxlib; run one process per core instead (a GPU mesh "
                          "is fine)")

@@ -28,7 +28,7 @@ def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0)
     - `low`: the mirror image (low channels lost);
     - `notch`: a band lost, $1 - (1-m)\,\sigma(\beta(j - n_{in}/4))\,\sigma(\beta(\tfrac34 n_{in} - j))$;
     - `band`: the paper's notch, $1 - (1 - \sigma(10 - j))(1 - \sigma(j - 30))$ at $n_{in} = 40$,
-      i.e. `notch` with $\beta = 1$ whatever `beta` says (PAPER_PROTOCOL.md).
+      i.e. `notch` with $\beta = 1$ whatever `beta` says (docs/paper.md, "The protocol").
 
     At $n_{in} = 40$, `minval = 0` and the default β these are the paper's five profiles
     (`baseline`, `shifted`, `soft`, `band`, `low`).

@@ -59,7 +59,7 @@ def check_ensemble(W, K, xt) -> None:
 
 
 class OnlineRates(eqx.Module):
-    r"""Rates and penalties of the online rule (PAPER_PROTOCOL.md): $W \leftarrow W - \eta_W\lambda_W
+    r"""Rates and penalties of the online rule (docs/paper.md, "The protocol"): $W \leftarrow W - \eta_W\lambda_W
     \mathrm{sign}W + \eta_W\nabla_W J$ (when `learn_W`), $K \leftarrow K - \eta_K\lambda_K K +
     \eta_K\nabla_K J$ (when `learn_K`). Each field is a scalar or has the ensemble's leading axis."""
 

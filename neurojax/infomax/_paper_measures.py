@@ -1,4 +1,4 @@
-r"""The tinnitus measures as the paper's figure scripts compute them (PAPER_PROTOCOL.md, "Measures").
+r"""The tinnitus measures as the paper's figure scripts compute them (docs/paper.md, "The protocol").
 
 - :func:`damped_steps`: iterations of the damped map $g \leftarrow \alpha\,\sigma(W\tilde x + Kg) +
   (1-\alpha)\,g$ from $g = 0.5$ until $\max|\Delta g| < $ `tol` (the scripts' "convergence time");
