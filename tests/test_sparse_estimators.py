@@ -283,3 +283,26 @@ def test_bad_data():
         ns.sparse_encode(np.ones((5, 3)), np.ones(3))
     with pytest.raises(ValueError, match="`algorithm`"):
         ns.sparse_encode(np.ones((5, 3)), np.ones((4, 3)), algorithm="fista")
+
+
+@pytest.mark.parametrize("algorithm", ["lasso_lars", "lasso_cd", "lars", "omp"])
+def test_data_is_validated_once(algorithm, monkeypatch):
+    """scikit-learn's layer validates its input once (`check_array`); the solvers it calls run
+    with `check_input=False` (no second finiteness check, no second copy to the host), and give
+    the same codes as the checked call."""
+    from neurojax.sparse import _lasso, _omp
+
+    X, V = _problem()
+    checked = ns.sparse_encode(X, V, algorithm=algorithm, alpha=0.1, n_nonzero_coefs=None
+                               if algorithm.startswith("lasso") else 3)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("validated twice")
+
+    monkeypatch.setattr(_lasso, "check_finite", fail)
+    monkeypatch.setattr(_omp, "check_finite", fail)
+    once = ns.sparse_encode(X, V, algorithm=algorithm, alpha=0.1, n_nonzero_coefs=None
+                            if algorithm.startswith("lasso") else 3)
+    np.testing.assert_array_equal(once, checked)
+    with pytest.raises(AssertionError, match="validated twice"):  # the public solvers do check
+        ns.fista(V.T, X, 0.1)

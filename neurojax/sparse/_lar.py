@@ -63,11 +63,12 @@ def _lar(D, X, k):
     return jax.vmap(lambda c: _lar_one(G, c, k))(X @ D)
 
 
-def lar(D, X, n_nonzero: int):
+def lar(D, X, n_nonzero: int, *, check_input: bool = True):
     r"""LAR codes (n_samples, n_atoms) of `X` (n_samples, n_features) in the dictionary `D`
     (n_features, n_atoms) with `n_nonzero` atoms each (fewer where the residual's correlations
     vanish first; at most min(n_features, n_atoms)). See the module docstring for the algorithm;
-    equals scikit-learn's `Lars(n_nonzero_coefs=n_nonzero, fit_intercept=False)` to rounding."""
-    D, X = check_problem(D, X, 0.0)
+    equals scikit-learn's `Lars(n_nonzero_coefs=n_nonzero, fit_intercept=False)` to rounding.
+    `check_input=False` skips the validation of `D` and `X`."""
+    D, X = check_problem(D, X, 0.0, check_input=check_input)
     n_nonzero = min(check_positive_int("n_nonzero", n_nonzero), *D.shape)
     return _lar(D, pad_rows(X), n_nonzero)[:X.shape[0]]

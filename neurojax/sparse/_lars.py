@@ -20,7 +20,7 @@ _POOL = 128  # with several groups, each stops at this many running paths (see `
 
 def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16,
                max_steps: int | None = None, tol: float | None = None,
-               throw: bool = False) -> LassoResult:
+               throw: bool = False, check_input: bool = True) -> LassoResult:
     r"""Exact lasso codes by the batched homotopy (LARS-lasso) path (the algorithm: `_homotopy`'s docstring).
 
     Same problem, arguments and result as `fista` (`D` (n_features, n_atoms), `X` (n_samples,
@@ -39,9 +39,9 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     1e-7 in float64 and 1e-4 in float32 (where the path's own end points have gaps up to ~1e-4
     relative on natural patches: the residual is only float32-accurate). Runs a few jitted
     stages from Python: call it with concrete arrays, not under `jit`/`vmap`. `throw=True` raises
-    if any sample did not converge.
+    if any sample did not converge. `check_input=False` skips the validation of `D` and `X`.
     """
-    D, X = check_problem(D, X, alpha)
+    D, X = check_problem(D, X, alpha, check_input=check_input)
     max_active = check_positive_int("max_active", max_active)
     f, p = D.shape
     max_steps = 4 * p if max_steps is None else check_positive_int("max_steps", max_steps)
@@ -58,7 +58,8 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
     converged = (status == PathStatus.DONE) & (gap <= tol * jnp.maximum(primal, 10 * eps))
     if not bool(jnp.all(converged)):  # finish the rest with FISTA from where the path stopped
         redo = np.flatnonzero(~np.asarray(converged))
-        r = fista(D, _rows(X, redo), alpha, tol=tol, nonneg=nonneg, init=_rows(codes, redo))
+        r = fista(D, _rows(X, redo), alpha, tol=tol, nonneg=nonneg, init=_rows(codes, redo),
+                  check_input=False)
         m = len(redo)
         codes = codes.at[redo].set(r.codes[:m])
         steps = steps.at[redo].add(r.num_steps[:m])

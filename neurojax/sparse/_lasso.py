@@ -34,9 +34,14 @@ class LassoResult(eqx.Module):
     converged: Bool[Array, " n"]
 
 
-def check_problem(D, X, alpha, init=None):
-    """Validate a lasso problem; returns `(D, X)` as arrays of one float dtype."""
+def check_problem(D, X, alpha, init=None, check_input: bool = True):
+    """Validate a lasso problem; returns `(D, X)` as arrays of one float dtype. With
+    `check_input=False` (scikit-learn's convention: the caller validated already) only the
+    conversion is done: no shape or finiteness check, no copy to the host."""
     D, X = jnp.asarray(D), jnp.asarray(X)
+    if not check_input:
+        dtype = jnp.result_type(D, X, float)
+        return D.astype(dtype), X.astype(dtype)
     if D.ndim != 2:
         raise ValueError(f"`D` must be (n_features, n_atoms), got shape {D.shape}")
     if X.ndim != 2 or X.shape[1] != D.shape[0]:
@@ -296,14 +301,14 @@ def schedule(max_steps: int, check_every: int) -> tuple[int, int]:
     return -(-max_steps // check_every) * check_every, check_every
 
 
-def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L):
-    D, X = check_problem(D, X, alpha, init)
+def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L, check_input):
+    D, X = check_problem(D, X, alpha, init, check_input)
     settings = FistaSettings.make(D.shape, check_positive_int("max_steps", max_steps),
                                   check_positive_int("check_every", check_every),
                                   momentum=momentum, nonneg=nonneg)
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
-    L = lipschitz(D) if L is None else jnp.asarray(L, X.dtype)
+    L = _lipschitz(D, 100) if L is None else jnp.asarray(L, X.dtype)  # D is validated
     # zero rows up to `batch_rows` (their codes are 0, done after the first block): batches of
     # different sizes share a few compiled programs
     r = solve_lasso(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
@@ -313,7 +318,7 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L)
 
 def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None, check_every: int = 10,
           nonneg: bool = False, init=None, lipschitz_constant=None,
-          throw: bool = False) -> LassoResult:
+          throw: bool = False, check_input: bool = True) -> LassoResult:
     r"""FISTA (Beck & Teboulle 2009) with per-sample adaptive restart for the lasso.
 
     $a \leftarrow \mathrm{prox}_{\alpha/L}\bigl(y - \tfrac1L \nabla f(y)\bigr)$,
@@ -325,17 +330,18 @@ def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None
     1e-7 in float64 and 1e-5 in float32 (`default_tol`: float32 gaps floor near 3e-6, so a
     tighter float32 `tol` runs every sample to `max_steps`). Non-converged samples are flagged
     in `converged`. `throw=True` raises (also under `jit`) if any sample did not
-    converge."""
+    converge. `check_input=False` skips the validation of `D`, `X` and `init` (for callers that
+    validated them already, as scikit-learn's `check_input`)."""
     r = _run(D, X, alpha, True, max_steps=max_steps, tol=tol, check_every=check_every,
-             nonneg=nonneg, init=init, L=lipschitz_constant)
+             nonneg=nonneg, init=init, L=lipschitz_constant, check_input=check_input)
     return raise_unless_converged(r, r.converged, "fista") if throw else r
 
 
 def ista(D, X, alpha: float, *, max_steps: int = 10000, tol: float | None = None, check_every: int = 10,
          nonneg: bool = False, init=None, lipschitz_constant=None,
-         throw: bool = False) -> LassoResult:
+         throw: bool = False, check_input: bool = True) -> LassoResult:
     r"""ISTA: the proximal gradient step of `fista` without momentum (O(1/k) instead of O(1/k²);
     needs more iterations). Same arguments and result."""
     r = _run(D, X, alpha, False, max_steps=max_steps, tol=tol, check_every=check_every,
-             nonneg=nonneg, init=init, L=lipschitz_constant)
+             nonneg=nonneg, init=init, L=lipschitz_constant, check_input=check_input)
     return raise_unless_converged(r, r.converged, "ista") if throw else r

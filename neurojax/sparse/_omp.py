@@ -97,7 +97,8 @@ def _omp(D, X, n_nonzero, fit_intercept):
     return OMPResult(codes=codes, support=support, intercept=intercept)
 
 
-def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
+def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False,
+        check_input: bool = True) -> OMPResult:
     r"""Greedy sparse codes with (up to) `n_nonzero` atoms per sample: repeatedly add the atom most
     correlated with the residual, $j = \arg\max_j |d_j^\top r|$, and refit all selected
     coefficients by least squares, $r = x - D_S (D_S^\top D_S)^{-1} D_S^\top x$.
@@ -106,9 +107,10 @@ def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
     `fit_intercept=True` atoms and signals are centred first and the intercept returned, like
     scikit-learn's `OrthogonalMatchingPursuit(fit_intercept=True)` (the tutorial's setting), where
     the signal's time points are its samples and the atoms its features. `lax.fori_loop` over the
-    atoms, `vmap` over signals. An atom joins only while the residual has a correlation above
+    atoms, the batch moving together (module docstring). An atom joins only while the residual has a correlation above
     rounding with some atom: with duplicate or zero atoms, or more atoms than the (centred)
-    dictionary's rank, the remaining slots of `support` are -1 and the codes stay finite."""
+    dictionary's rank, the remaining slots of `support` are -1 and the codes stay finite.
+    `check_input=False` skips the finiteness check of `D` and `X` (no copy to the host)."""
     D, X = jnp.asarray(D), jnp.asarray(X)
     single = X.ndim == 1
     X = X[None] if single else X
@@ -119,8 +121,9 @@ def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False) -> OMPResult:
     if n_nonzero > min(D.shape):
         raise ValueError(f"`n_nonzero` must be <= min(n_features, n_atoms) = {min(D.shape)}, "
                          f"got {n_nonzero}")
-    check_finite("D", D)
-    check_finite("X", X)
+    if check_input:
+        check_finite("D", D)
+        check_finite("X", X)
     dtype = jnp.result_type(D, X, float)
     # zero rows up to `batch_rows` (no atom joins them): few compiled batch shapes
     res = _omp(D.astype(dtype), pad_rows(X.astype(dtype)), n_nonzero, bool(fit_intercept))

@@ -130,15 +130,16 @@ def encode(X, dictionary, *, algorithm, alpha=None, n_nonzero_coefs=None, positi
             codes = jnp.sign(C) * jnp.maximum(jnp.abs(C) - reg, 0.0)
             codes = jnp.maximum(codes, 0.0) if positive else codes
         elif algorithm == "omp":
-            codes = omp(D, Xj, reg).codes
+            codes = omp(D, Xj, reg, check_input=False).codes
         elif algorithm == "lars":
-            codes = lar(D, Xj, reg)
+            codes = lar(D, Xj, reg, check_input=False)
         elif max_iter == 0:  # no iteration: the initial codes (scikit-learn's Lasso and LassoLars)
             codes = jnp.zeros((X.shape[0], n_components), X.dtype) if init is None else init
         else:
             solve = lasso_lars if algorithm == "lasso_lars" else fista
             kw = {} if algorithm == "lasso_lars" else {"init": init}
-            r = solve(D, Xj, reg, nonneg=bool(positive), max_steps=int(max_iter), **kw)
+            r = solve(D, Xj, reg, nonneg=bool(positive), max_steps=int(max_iter),
+                      check_input=False, **kw)
             codes, converged = r.codes, r.converged
             if algorithm == "lasso_cd" and n_components <= _REFIT_MAX_ATOMS:
                 codes, exact = refit(D, Xj, codes, jnp.asarray(reg, Xj.dtype), bool(positive))
