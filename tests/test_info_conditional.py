@@ -36,10 +36,11 @@ def test_ksg_cmi_equals_brute_force_and_npeet(x64):
     x, y, z = _data(300)
     ref = _brute_cmi(x, y, z, 3)
     for method in ("brute", "kdtree"):
-        assert float(ni.ksg_cmi(x, y, z, 3, method=method)) == pytest.approx(ref, abs=1e-12)
+        assert float(ni.ksg_cmi(x, y, z, 3, method=method, rescale=None)) == pytest.approx(
+            ref, abs=1e-12)
     npeet = pytest.importorskip("npeet_plus")
     # NPEET adds noise of 1e-10 to break ties and subtracts 1e-15 from radii: same counts here
-    diff = abs(float(ni.ksg_cmi(x, y, z, 3)) - npeet.cmi(x, y, z, k=3, base=np.e))
+    diff = abs(float(ni.ksg_cmi(x, y, z, 3, rescale=None)) - npeet.cmi(x, y, z, k=3, base=np.e))
     print("ksg_cmi - NPEET cmi:", diff)
     assert diff < 1e-6
 
@@ -49,9 +50,13 @@ def test_neighbour_backends_agree_exactly(x64, d):
     rng = np.random.default_rng(d)
     x = rng.standard_normal((700, d))
     y = 0.6 * x + rng.standard_normal((700, d))
+    a = float(ni.ksg_mi(x, y, method="brute", rescale=None))
+    b = float(ni.ksg_mi(x, y, method="kdtree", rescale=None))
+    assert a == b and float(ni.ksg_mi(x, y, rescale=None)) == b
+    # rescaled (the default): the same counts, the mean rounded differently
+    assert float(ni.ksg_mi(x, y, method="brute")) == pytest.approx(
+        float(ni.ksg_mi(x, y, method="kdtree")), abs=1e-13)
     a = float(ni.ksg_mi(x, y, method="brute"))
-    b = float(ni.ksg_mi(x, y, method="kdtree"))
-    assert a == b and float(ni.ksg_mi(x, y)) == b
     # inside jit the brute backend runs; "kdtree" refuses traced inputs
     # (the same counts; the final mean may round differently inside a larger program)
     assert float(jax.jit(lambda u, v: ni.ksg_mi(u, v))(x, y)) == pytest.approx(a, abs=1e-13)

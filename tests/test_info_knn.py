@@ -38,7 +38,12 @@ def _pairs(key, n, d, mi):
 def test_ksg_equals_brute_force(x64, k, chunk):
     x, y = _pairs(jax.random.key(k), 300, 2, 0.6)
     x, y = np.asarray(x), np.asarray(y[:, :1])  # d_x = 2, d_y = 1
-    assert float(ni.ksg_mi(x, y, k, chunk=chunk)) == pytest.approx(_brute_ksg(x, y, k), abs=1e-12)
+    raw = float(ni.ksg_mi(x, y, k, chunk=chunk, rescale=None))
+    assert raw == pytest.approx(_brute_ksg(x, y, k), abs=1e-12)
+    # the default rescales each column by its standard deviation first
+    std = lambda a: (a - a.mean(0)) / a.std(0)  # noqa: E731
+    assert float(ni.ksg_mi(x, y, k, chunk=chunk)) == pytest.approx(_brute_ksg(std(x), std(y), k),
+                                                                    abs=1e-12)
 
 
 def test_kl_entropy_equals_brute_force_and_truth(x64):
@@ -128,3 +133,43 @@ def test_bad_input():
         ni.ksg_mi(x, x, bias_correction="gaussian")
     with pytest.raises(ValueError, match="`n_surrogates`"):
         ni.ksg_cmi(x, x, x, bias_correction="gaussian", n_surrogates=0, key=jax.random.key(0))
+
+
+@pytest.mark.parametrize("a", [1e-3, 1.0, 1e3])
+@pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])
+def test_ksg_does_not_depend_on_units(x64, a, c):
+    """MI is invariant to per-variable affine changes; so is the estimate (each column rescaled
+    by its standard deviation). Without rescaling, x in other units gave 0.13 and 0.0 nats for
+    the same data (0.58 raw): the max-norm neighbourhoods were the larger variable's."""
+    x, y = _pairs(jax.random.key(0), 200, 1, 0.51)
+    x, y = np.asarray(x), np.asarray(y)
+    ref = float(ni.ksg_mi(x, y))
+    assert float(ni.ksg_mi(a * x + 5.0, -c * y - 2.0)) == pytest.approx(ref, abs=1e-10)
+    z = np.asarray(jax.random.normal(jax.random.key(1), (200, 1)))
+    assert float(ni.ksg_cmi(a * x, c * y, 1e3 * z)) == pytest.approx(float(ni.ksg_cmi(x, y, z)),
+                                                                     abs=1e-10)
+    if a == 1e3:  # the raw estimate is the one that moves
+        assert abs(float(ni.ksg_mi(a * x, y, rescale=None)) - ref) > 0.2
+
+
+def test_ksg_degenerate_data_eager_and_traced():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 1))
+    y = x + 0.5 * rng.standard_normal((100, 1))
+    const = np.ones((100, 1))
+    with pytest.raises(ValueError, match="`x` has a constant column"):
+        ni.ksg_mi(const, y)
+    dup_x, dup_y = np.concatenate([x[:50], x[:50]]), np.concatenate([y[:50], y[:50]])
+    with pytest.raises(ValueError, match="duplicated samples"):
+        ni.ksg_mi(dup_x, dup_y)
+    broken = ni.ksg_mi(dup_x, dup_y, noise=1e-6, key=jax.random.key(0))  # ties broken (float32)
+    assert np.isfinite(float(broken))
+    nan_x = x.copy()
+    nan_x[3] = np.nan
+    with pytest.raises(ValueError, match="`x` must be finite"):
+        ni.ksg_mi(nan_x, y)
+    jitted = jax.jit(lambda u, v: ni.ksg_mi(u, v))
+    for u, v in ((const, y), (dup_x, dup_y), (nan_x, y)):
+        assert np.isnan(float(jitted(u, v)))
+    batch = jax.vmap(lambda u: ni.ksg_mi(u, y))(np.stack([x, nan_x, const]))
+    assert np.isfinite(float(batch[0])) and np.all(np.isnan(np.asarray(batch[1:])))
