@@ -119,9 +119,27 @@ def test_non_finite_codes_are_never_converged(x64):
     X = rng.standard_normal((3, 8))
     X_nan = X.copy()
     X_nan[0, 0] = np.nan  # under jit the input check cannot run: the NaN reaches the solver
-    results = [ns.fista(D, X, 0.1, lipschitz_constant=0.0),
+    results = [jax.jit(lambda L: ns.fista(D, X, 0.1, lipschitz_constant=L))(0.0),  # eager: error
                jax.jit(lambda x: ns.fista(D, x, 0.1))(X_nan)]
     for r in results:
         bad = ~np.all(np.isfinite(np.asarray(r.codes)), axis=1)
         assert bad.any()  # these inputs do produce non-finite codes ...
         assert not np.any(np.asarray(r.converged)[bad])  # ... and they are not "converged"
+
+
+def test_traced_bad_hyperparameters_are_not_converged():
+    """Under vmap a negative alpha passed the stop test (its duality gap is negative) and
+    reported converged=True; it is flagged now, and a bad Lipschitz constant is an error."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((8, 16))
+    D /= np.linalg.norm(D, axis=0)
+    X = rng.standard_normal((5, 8))
+    r = jax.vmap(lambda a: ns.fista(D, X, a))(jnp.asarray([0.1, -0.5]))
+    assert bool(jnp.all(r.converged[0])) and not bool(jnp.any(r.converged[1]))
+    r = jax.vmap(lambda L: ns.fista(D, X, 0.1, lipschitz_constant=L))(jnp.asarray([10.0, -5.0]))
+    assert not bool(jnp.any(r.converged[1]))
+    with pytest.raises(ValueError, match="`lipschitz_constant`"):
+        ns.fista(D, X, 0.1, lipschitz_constant=-5)

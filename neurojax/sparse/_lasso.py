@@ -288,10 +288,13 @@ def solve_lasso(D, X, alpha, A0, L, tol, settings: FistaSettings) -> LassoResult
     A, active = loop.state.codes[:n_real], loop.state.active[:n_real]
     num_steps, X = loop.num_steps[:n_real], X[:n_real]
     primal, gap, res = _gap(D, X, A, alpha, nonneg)
-    # a NaN never counts as converged (the stop test `gap > tol * primal` is False for NaN)
+    # a NaN never counts as converged (the stop test `gap > tol * primal` is False for NaN), nor
+    # do bad traced hyperparameters (a negative alpha makes the gap negative, which passes the
+    # test; L <= 0 or a negative tol): checked eagerly by the public functions, flagged here
     finite = jnp.all(jnp.isfinite(A), axis=1) & jnp.isfinite(primal) & jnp.isfinite(gap)
+    sound = (alpha >= 0) & (L > 0) & jnp.isfinite(L) & (tol >= 0)
     return LassoResult(codes=A, num_steps=num_steps, objective=primal, gap=gap, residual_norm=res,
-                       converged=~active & finite)
+                       converged=~active & finite & sound)
 
 
 def schedule(max_steps: int, check_every: int) -> tuple[int, int]:
@@ -308,7 +311,11 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L,
                                   momentum=momentum, nonneg=nonneg)
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
-    L = _lipschitz(D, 100) if L is None else jnp.asarray(L, X.dtype)  # D is validated
+    if L is None:
+        L = _lipschitz(D, 100)  # D is validated
+    else:
+        check_number("lipschitz_constant", L, low=0.0, strict=True)
+        L = jnp.asarray(L, X.dtype)
     # zero rows up to `batch_rows` (their codes are 0, done after the first block): batches of
     # different sizes share a few compiled programs
     r = solve_lasso(D, pad_rows(X), jnp.asarray(alpha, X.dtype), pad_rows(A0), L,
