@@ -154,7 +154,9 @@ def _issue_cases():
     short, long = nr.RingConfig(N=16, tau_d=1e-3), nr.RingConfig(N=16, tau_d=4e-3)
     return [
         ("fista L=0", lambda: ns.fista(D, X, 0.1, lipschitz_constant=0.0, max_steps=20),
-         "flagged", conv),
+         "raises", "`lipschitz_constant`"),
+        ("fista L=0 under jit", lambda: jax.jit(lambda L: ns.fista(
+            D, X, 0.1, lipschitz_constant=L, max_steps=20))(0.0), "flagged", conv),
         ("fista NaN rows under jit", lambda: jax.jit(lambda x: ns.fista(D, x, 0.1, max_steps=20))(
             Xnan), "flagged", conv),
         ("fista alpha=inf", lambda: ns.fista(D, X, jnp.inf), "raises", "alpha"),
