@@ -216,11 +216,11 @@ class DictionaryLearning(_BaseSparseCoding, BaseEstimator):
 
     def fit(self, X, y=None):
         """Learn the dictionary from `X` (n_samples, n_features); returns self."""
-        self.fit_transform(X)
+        self._fit(X)
         return self
 
-    def fit_transform(self, X, y=None):
-        """Learn the dictionary and return the codes of the last round."""
+    def _fit(self, X):
+        """Fit; returns the codes of the last round (the fit algorithm's)."""
         X = validate_data(self, X, dtype=DTYPES)
         n_components = self._check_learn_params(X)
         code, self.components_, self.error_, self.n_iter_ = _learn_batch(
@@ -230,6 +230,14 @@ class DictionaryLearning(_BaseSparseCoding, BaseEstimator):
             verbose=self.verbose, random_state=check_random_state(self.random_state),
             positive_dict=self.positive_dict, positive_code=self.positive_code)
         return code
+
+    def fit_transform(self, X, y=None):
+        """`fit(X).transform(X)`: codes by `transform_algorithm`. (scikit-learn's returns the
+        last fitting round's codes instead, which differ from its own `fit(X).transform(X)`
+        unless `transform_algorithm` is the fit's lasso: with the defaults, "lars" fit and "omp"
+        transform, scikit-learn's estimator checks flag it. `dict_learning` returns the fitting
+        codes, as scikit-learn's does.)"""
+        return self.fit(X).transform(X)
 
     @property
     def _n_features_out(self):

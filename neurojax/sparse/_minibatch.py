@@ -133,10 +133,6 @@ class MiniBatchDictionaryLearning(DictionaryLearning):
         self.components_ = dictionary
         return self
 
-    def fit_transform(self, X, y=None):
-        """`fit(X).transform(X)`."""
-        return self.fit(X).transform(X)
-
     def partial_fit(self, X, y=None):
         """One minibatch step on `X`; returns self. The first call (before `fit`) initialises
         the dictionary as `fit` does; `max_iter` is ignored."""
@@ -165,7 +161,7 @@ def dict_learning(X, n_components, *, alpha, max_iter=100, tol=1e-8, method="lar
                              callback=callback, code_init=code_init, verbose=verbose,
                              random_state=random_state, positive_code=positive_code,
                              positive_dict=positive_dict, transform_max_iter=method_max_iter)
-    code = est.fit_transform(X)
+    code = est._fit(X)  # the last round's codes (fit_transform codes with transform_algorithm)
     out = (code, est.components_, est.error_)
     return out + (est.n_iter_,) if return_n_iter else out
 
