@@ -2,7 +2,7 @@ r"""How the before-deprivation crossing of ρ(K) = 4 moves with the number of ou
 
 For each output count the paper's protocol runs phases 1 and 2 only (`run_paper` with
 `steps=(50_000, phase2, 0)`, the `baseline` profile unused), every λ_K of the grid a member of
-one ensemble, checkpointed in `out/output_count/n<N>/run` (resumable). ρ(K) is logged every chunk; the
+one ensemble, checkpointed in `out/output_count/n<N>/` (resumable). ρ(K) is logged every chunk; the
 plateau criterion is the relative change of each member's ρ(K) over the last `plateau_frac` of
 phase 2, and the crossing is interpolated where ρ(K) at the end of phase 2 passes 4
 (`crossing_all`). Results merge into `out/output_count.json` (entries already there for other
@@ -79,7 +79,7 @@ def figure(summary: dict, path, paper_400: float = 0.183):
         b.plot(e["rho_step"], np.asarray(e["rho_log"]), lw=0.8, color=color)
         b.plot([], [], color=color, label=f"{n} outputs")
     b.axhline(4, color="k", ls="--", lw=0.8)
-    b.set(title="ρ(K) during phase 2 (one line per λ_K)", xlabel="step (phase 1 + 2)",
+    b.set(title="ρ(K) during phase 2 (one line per λ_K)", xlabel="phase-2 step",
           ylabel="ρ(K)")
     b.legend(fontsize=8)
     return _plotting.save(fig, path)
