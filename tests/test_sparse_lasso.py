@@ -143,3 +143,12 @@ def test_traced_bad_hyperparameters_are_not_converged():
     assert not bool(jnp.any(r.converged[1]))
     with pytest.raises(ValueError, match="`lipschitz_constant`"):
         ns.fista(D, X, 0.1, lipschitz_constant=-5)
+
+
+def test_zero_dictionary_gives_zero_codes():
+    """An all-zero dictionary: the exact codes are 0 (regression: L = 0 made the step infinite
+    and the codes NaN)."""
+    X = np.random.default_rng(0).standard_normal((5, 8))
+    for r in (ns.fista(np.zeros((8, 16)), X, 0.1), ns.ista(np.zeros((8, 16)), X, 0.1),
+              ns.encode(X, np.zeros((8, 16)), 0.1)):
+        assert np.all(np.asarray(r.codes) == 0) and bool(np.all(np.asarray(r.converged)))

@@ -311,8 +311,9 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L,
                                   momentum=momentum, nonneg=nonneg)
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
-    if L is None:
-        L = _lipschitz(D, 100)  # D is validated
+    if L is None:  # D is validated; a zero dictionary has L = 0, where every step is exact
+        L = _lipschitz(D, 100)  # (the gradient is 0 and the codes are 0): take L = 1 there
+        L = jnp.where(L > 0, L, jnp.ones_like(L))
     else:
         check_number("lipschitz_constant", L, low=0.0, strict=True)
         L = jnp.asarray(L, X.dtype)
