@@ -1,6 +1,7 @@
 """Shared timing helpers for the benchmarks: warm-up, block_until_ready, best-of-n, JSON + markdown."""
 
 import json
+import os
 import statistics
 import time
 from datetime import date
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import jax
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("NEUROJAX_BENCH_RESULTS",  # tests write elsewhere
+                               Path(__file__).resolve().parent / "results"))
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
 
 
