@@ -93,3 +93,20 @@ def test_silent_wrong_answers_are_errors():
     with pytest.raises(ValueError, match="`base`"):
         ni.entropy(np.array([0.5, 0.5]), base=1)
     assert float(ni.plugin_mi(x, x, n_x=4, base=2)) == pytest.approx(2.0)
+
+
+def test_traced_bad_inputs_give_nan():
+    """Under jit the eager checks cannot run: bad counts, labels outside the ranges and NaN
+    samples give NaN (were: 0.53, 0.69 instead of 1.39, and a label for NaN)."""
+    assert np.isnan(float(jax.jit(ni.entropy_from_counts)(jnp.asarray([2.5, 0.7]))))
+    assert np.isnan(float(jax.jit(ni.entropy_from_counts)(jnp.asarray([3.0, -1.0]))))
+    assert float(jax.jit(ni.entropy_from_counts)(jnp.asarray([2.0, 2.0]))) == pytest.approx(
+        np.log(2))
+    x = jnp.asarray([0, 1, 2, 3, 0, 1, 2, 3])
+    mi = jax.jit(lambda a, b: ni.plugin_mi(a, b, n_x=2, n_y=4))
+    assert np.isnan(float(mi(x, x)))  # labels 2, 3 outside n_x = 2
+    ok = jax.jit(lambda a, b: ni.plugin_mi(a, b, n_x=4, n_y=4))
+    assert float(ok(x, x)) == pytest.approx(np.log(4))
+    q = jax.jit(lambda v: ni.quantize(v, 2))(jnp.asarray([0.1, np.nan, 0.3, 0.2]))
+    assert np.all(np.asarray(q) == -1)
+    assert np.isnan(float(ok(q, q)))

@@ -66,7 +66,8 @@ def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None =
     r"""Plug-in entropy of the empirical distribution $\hat p = c / n$.
 
     `correction='miller_madow'` adds the Miller–Madow bias correction $(\hat m - 1) / (2n)$, $\hat m$ the
-    number of non-empty bins (the plug-in estimate is biased low by about that much)."""
+    number of non-empty bins (the plug-in estimate is biased low by about that much). Counts that
+    are not finite, non-negative whole numbers raise ValueError, or under `jit` give NaN."""
     check_choice("correction", correction, {None, "miller_madow"})
     c = jnp.asarray(counts)
     if is_concrete(c) and (np.any(np.asarray(c) < 0) or not np.all(np.isfinite(np.asarray(c)))
@@ -75,12 +76,13 @@ def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None =
     if c.ndim == 0 or c.shape[-1] == 0:
         raise ValueError(f"`counts` must have at least one bin (last axis), got shape {c.shape}")
     c = c.astype(jnp.result_type(float))
+    bad = jnp.any((c < 0) | ~jnp.isfinite(c) | (c != jnp.round(c)), axis=-1)  # traced counts
     n = jnp.sum(c, axis=-1)
     p = c / jnp.maximum(n, 1)[..., None]
     h = -jnp.sum(_xlogy(p, p), axis=-1)
     if correction == "miller_madow":
         h = h + (jnp.sum(c > 0, axis=-1) - 1) / (2 * jnp.maximum(n, 1))
-    return _in_base(h, base)
+    return _in_base(jnp.where(bad, jnp.nan, h), base)
 
 
 def kl(p: Float[Array, "... k"], q: Float[Array, "... k"], *, base: float | None = None):
@@ -127,7 +129,8 @@ def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = Non
               base: float | None = None) -> Float[Array, ""]:
     r"""Plug-in MI of paired integer samples, $\hat H(X) + \hat H(Y) - \hat H(X, Y)$ from the
     joint histogram (values in $[0, n_x)$, $[0, n_y)$; sizes default to max + 1). With
-    `correction='miller_madow'` each entropy gets its bias correction."""
+    `correction='miller_madow'` each entropy gets its bias correction. Labels outside the ranges
+    raise ValueError, or under `jit` (where `n_x`, `n_y` must be given) give NaN."""
     x, y = jnp.asarray(x), jnp.asarray(y)
     if x.ndim != 1 or x.shape != y.shape:
         raise ValueError(f"`x` and `y` must be 1-D of the same length, got {x.shape} and {y.shape}")
@@ -145,18 +148,23 @@ def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = Non
                          f"maxima {int(x.max())} and {int(y.max())}")
     c = joint_histogram(x, y, n_x, n_y)
     h = lambda counts: entropy_from_counts(counts, correction=correction)  # noqa: E731
-    return _in_base(h(c.sum(1)) + h(c.sum(0)) - h(c.ravel()), base)
+    # traced labels outside the ranges would be dropped by the histogram: NaN instead
+    outside = jnp.any((x < 0) | (x >= n_x)) | jnp.any((y < 0) | (y >= n_y))
+    value = h(c.sum(1)) + h(c.sum(0)) - h(c.ravel())
+    return _in_base(jnp.where(outside, jnp.nan, value), base)
 
 
 def quantize(x: Float[Array, " n"], n_bins: int) -> Int[Array, " n"]:
     """Equal-frequency binning (by rank) into `n_bins` integer labels, for plug-in estimates of
-    continuous data."""
+    continuous data. A NaN has no rank: ValueError, or under `jit` the label -1 for every sample
+    (which `plugin_mi` turns into NaN)."""
     x = jnp.asarray(x)
     n_bins = check_positive_int("n_bins", n_bins)
     if x.ndim != 1:
         raise ValueError(f"`x` must be 1-D, got shape {x.shape}")
     check_finite("x", x)  # a NaN has no rank
     ranks = jnp.argsort(jnp.argsort(x))
-    return (ranks * n_bins // x.shape[0]).astype(jnp.int32)
+    labels = (ranks * n_bins // x.shape[0]).astype(jnp.int32)
+    return jnp.where(jnp.any(jnp.isnan(x)), -1, labels)
 
 
