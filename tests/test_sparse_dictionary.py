@@ -139,3 +139,13 @@ def test_online_replaces_duplicate_atoms(x64):
     D = np.asarray(res.dictionary)
     cos = np.abs(D.T @ D) / np.outer(np.linalg.norm(D, axis=0), np.linalg.norm(D, axis=0))
     assert np.max(cos - np.eye(8)) < 0.999 and res.codes is None
+
+
+def test_all_zero_data_gives_a_finite_result():
+    """All-zero data: every atom drawn from it is zero, FISTA's step used L = 0 and the
+    objective came out [nan, nan]; now the codes are exactly 0, the objective 0, and the result
+    says it is finite."""
+    for method in ("batch", "minibatch", "online"):
+        r = ns.learn_dictionary(np.zeros((20, 8)), 4, 0.1, key=jax.random.key(0), steps=2,
+                                method=method, batch_size=8)
+        assert bool(r.finite) and np.all(np.asarray(r.objective) == 0), method

@@ -11,13 +11,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
 from .._tolerance import check_tol
 from ._compaction import pad_rows
 from ._lars import lasso_lars
-from ._lasso import FistaSettings, fista, lasso_objective, lipschitz, solve_lasso
+from ._lasso import FistaSettings, fista, lasso_objective, solve_lasso, step_lipschitz
 from ._online import online_rounds
 from ._update import update_sweep
 
@@ -26,9 +26,14 @@ _MAX_ACTIVE = 16  # homotopy slots per sample in method="online" (fuller paths: 
 
 
 class DictionaryResult(eqx.Module):
+    """`learn_dictionary`'s result: the `dictionary` (n_features, n_atoms), the final `codes`
+    (or None), the `objective` after every round, and `finite`: False if the dictionary, the
+    codes or the objective hold NaN or inf (never a silent non-finite result)."""
+
     dictionary: Float[Array, "f k"]
     codes: Float[Array, "n k"] | None
     objective: Float[Array, " iters"]
+    finite: Bool[Array, ""]
 
 
 def _init(X, n_atoms, init, key):
@@ -68,7 +73,7 @@ def _rounds(carry, X, alpha, its, idx, batch, settings, tol):
     batch_size = idx.shape[1]
 
     def code(D, Xb, A0):
-        return solve_lasso(D, Xb, alpha, A0, lipschitz(D), tol, settings).codes
+        return solve_lasso(D, Xb, alpha, A0, step_lipschitz(D), tol, settings).codes
 
     def body(c, it_idx):
         it, idx = it_idx
@@ -179,4 +184,7 @@ def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method
         # the homotopy's own dtype-aware default tolerance unless one was given
         A = (lasso_lars(D, X, alpha, nonneg=nonneg, tol=tol_given).codes if return_codes
              else None)
-    return DictionaryResult(dictionary=D, codes=A, objective=jnp.asarray(np.array(history)))
+    objective = jnp.asarray(np.array(history))
+    finite = (jnp.all(jnp.isfinite(D)) & jnp.all(jnp.isfinite(objective))
+              & (True if A is None else jnp.all(jnp.isfinite(A))))
+    return DictionaryResult(dictionary=D, codes=A, objective=objective, finite=finite)

@@ -76,6 +76,13 @@ def lipschitz(D: Float[Array, "f k"], steps: int = 100) -> Float[Array, ""]:
     return _lipschitz(D, steps)
 
 
+def step_lipschitz(D):
+    """`lipschitz` without the checks (traceable), for the solvers' own step: a zero dictionary
+    has L = 0, where every step is exact (the gradient and the codes are 0): 1 there."""
+    L = _lipschitz(D, 100)
+    return jnp.where(L > 0, L, jnp.ones_like(L))
+
+
 @functools.partial(jax.jit, static_argnames="steps")
 def _lipschitz(D, steps):
     v0 = jax.random.normal(jax.random.key(0), (D.shape[1],), D.dtype)
@@ -311,9 +318,8 @@ def _run(D, X, alpha, momentum, *, max_steps, tol, check_every, nonneg, init, L,
                                   momentum=momentum, nonneg=nonneg)
     tol = check_tol(tol, X.dtype)
     A0 = jnp.zeros((X.shape[0], D.shape[1]), X.dtype) if init is None else jnp.asarray(init, X.dtype)
-    if L is None:  # D is validated; a zero dictionary has L = 0, where every step is exact
-        L = _lipschitz(D, 100)  # (the gradient is 0 and the codes are 0): take L = 1 there
-        L = jnp.where(L > 0, L, jnp.ones_like(L))
+    if L is None:
+        L = step_lipschitz(D)  # D is validated
     else:
         check_number("lipschitz_constant", L, low=0.0, strict=True)
         L = jnp.asarray(L, X.dtype)

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from ._homotopy import PathStatus, homotopy
-from ._lasso import lipschitz, solve_lasso
+from ._lasso import solve_lasso, step_lipschitz
 from ._update import update_sweep
 
 _UNUSED = 1e-6  # A_kk below this: the atom is unused (SPAMS's threshold)
@@ -46,7 +46,7 @@ def online_codes(D, Xb, alpha, max_active, max_steps, settings, tol):
     codes, status, objective = out[0], out[2], out[3]
 
     def finish(codes):
-        r = solve_lasso(D, Xb, alpha, codes, lipschitz(D), tol, settings)
+        r = solve_lasso(D, Xb, alpha, codes, step_lipschitz(D), tol, settings)
         return r.codes, r.objective
 
     return jax.lax.cond(jnp.any(status != PathStatus.DONE), finish, lambda c: (c, objective),
