@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_paired, check_positive_int
+from .._checks import check_choice, check_paired, check_positive_int
 
 
 class PermutationResult(eqx.Module):
@@ -47,16 +47,38 @@ def _resampled(statistic, index_sets, batch_size):
     return out.reshape(-1)[:n_sets]
 
 
+SURROGATES = ("permute", "circular")
+
+
 def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKeyArray,
-                     batch_size: int = 100) -> PermutationResult:
+                     batch_size: int = 100, surrogate: str = "permute",
+                     min_shift: int | None = None) -> PermutationResult:
     r"""Test independence of `x` and `y` (samples along the leading axis) with the statistic
-    `estimator(x, y)`: the null distribution is the statistic with the rows of `y` permuted
-    (`n_permutations` uniform random permutations, drawn with `key`). One jitted program; the
-    permutations run `batch_size` at a time under `vmap`."""
+    `estimator(x, y)`. The null distribution is the statistic on `n_permutations` surrogates of
+    `y` (drawn with `key`):
+
+    - `surrogate="permute"` (default): the rows of `y` in a uniform random order — for
+      independent samples;
+    - `"circular"`: `y` shifted circularly by a random offset in [`min_shift`, n − `min_shift`]
+      (default n // 10) — for time series, whose autocorrelation a permutation would destroy
+      (the null of "no coupling" keeps each series' own dynamics). One-dimensional `x` and `y`
+      are passed to `estimator` as series (T,), so `transfer_entropy` and lagged estimators work.
+
+    One jitted program; the surrogates run `batch_size` at a time under `vmap`."""
     _check_estimator(estimator)
+    check_choice("surrogate", surrogate, SURROGATES)
+    series = surrogate == "circular" and jnp.ndim(x) == 1 and jnp.ndim(y) == 1
     x, y = check_paired(("x", "y"), x, y)
     n_permutations = check_positive_int("n_permutations", n_permutations)
-    return _permutation(estimator, x, y, n_permutations, key, batch_size)
+    n = x.shape[0]
+    if surrogate == "circular":
+        min_shift = n // 10 if min_shift is None else check_positive_int("min_shift", min_shift)
+        if not 1 <= min_shift <= n // 2:
+            raise ValueError(f"`min_shift` must lie in [1, n // 2 = {n // 2}], got {min_shift}")
+    if series:
+        x, y = x[:, 0], y[:, 0]
+    return _permutation(estimator, x, y, n_permutations, key, batch_size, surrogate,
+                        min_shift or 1)
 
 
 def _check_estimator(estimator):
@@ -66,9 +88,15 @@ def _check_estimator(estimator):
 
 
 @eqx.filter_jit
-def _permutation(estimator, x, y, n_permutations, key, batch_size):
+def _permutation(estimator, x, y, n_permutations, key, batch_size, surrogate="permute",
+                 min_shift=1):
     keys = jax.random.split(key, n_permutations)
-    perms = jax.vmap(lambda k: jax.random.permutation(k, x.shape[0]))(keys)
+    n = x.shape[0]
+    if surrogate == "circular":
+        shifts = jax.vmap(lambda k: jax.random.randint(k, (), min_shift, n - min_shift + 1))(keys)
+        perms = (jnp.arange(n)[None, :] + shifts[:, None]) % n
+    else:
+        perms = jax.vmap(lambda k: jax.random.permutation(k, n))(keys)
     value = estimator(x, y)
     null = _resampled(lambda idx: estimator(x, y[idx]), perms, batch_size)
     p = (1 + jnp.sum(null >= value)) / (1 + n_permutations)
