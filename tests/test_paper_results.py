@@ -47,3 +47,15 @@ def test_output_count_figure_from_a_summary(tmp_path):
                "60": {"crossing": {"crossing": 0.045}}}
     path = figure(summary, tmp_path / "oc.png")
     assert path.exists() and path.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_output_count_resumes_from_its_run_directories(tmp_path):
+    from neurojax.experiments._output_count import output_count
+
+    first = output_count(tmp_path, [44], [0.05, 0.1], phase2=2000)
+    again = output_count(tmp_path, [44], [0.05, 0.1], phase2=2000)  # resumes the finished run
+    assert again["44"]["rho_before"] == first["44"]["rho_before"]
+    assert (tmp_path / "output_count.png").exists()
+    assert json.loads((tmp_path / "output_count.json").read_text())["44"]["crossing"] == \
+        first["44"]["crossing"]

@@ -40,7 +40,7 @@ def output_count(out, n_outs, penalties, *, phase2: int = 100_000, seed: int = 0
                              penalties=tuple(penalties), profiles=("baseline",))
         t0 = time.perf_counter()
         run_dir = out / "output_count" / f"n{n}"
-        resume = (run_dir / "run").exists()
+        resume = (run_dir / "run.json").exists()  # run_paper writes it on its first save
         res = run_paper(config, seed=seed, out=run_dir, resume=resume, progress=progress)
         rho_log = np.asarray(res.history[2]["rho"])  # (chunks, members)
         rho_end = rho_log[-1]
