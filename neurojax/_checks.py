@@ -78,23 +78,25 @@ def check_square(name: str, m, what: str = "matrix"):
     return m
 
 
-def check_samples(name: str, a):
+def check_samples(name: str, a, *, finite: bool = True):
     """Return samples `a` as a float (n, d) array ((n,) becomes (n, 1)); ValueError if another
-    rank or not finite."""
+    rank or (with `finite`) not finite."""
     a = jnp.asarray(a)
     a = a[:, None] if a.ndim == 1 else a
     if a.ndim != 2:
         raise ValueError(f"`{name}` must be (n,) or (n, d), got shape {a.shape}")
     if not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.result_type(float))
-    check_finite(name, a)
+    if finite:
+        check_finite(name, a)
     return a
 
 
-def check_paired(names: tuple[str, ...], *arrays) -> tuple:
-    """Paired samples: each array through :func:`check_samples` (named by `names`), the same
-    number of samples in all (ValueError naming the two that differ), cast to one dtype."""
-    arrays = [check_samples(name, a) for name, a in zip(names, arrays, strict=True)]
+def check_paired(names: tuple[str, ...], *arrays, finite: bool = True) -> tuple:
+    """Paired samples: each array through :func:`check_samples` (named by `names`; `finite` as
+    there), the same number of samples in all (ValueError naming the two that differ), cast to
+    one dtype."""
+    arrays = [check_samples(name, a, finite=finite) for name, a in zip(names, arrays, strict=True)]
     for name, a in zip(names[1:], arrays[1:]):
         if a.shape[0] != arrays[0].shape[0]:
             raise ValueError(f"`{names[0]}` and `{name}` must have the same number of samples, "

@@ -12,7 +12,7 @@ import numpy as np
 from jax.scipy.special import digamma, gammaln
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_positive_int, check_samples, is_concrete
+from .._checks import check_choice, check_paired, check_positive_int, check_samples, is_concrete
 from ._copula import gaussian_cmi_of, gaussian_mi_of
 from ._neighbours import (
     brute_counts,
@@ -25,21 +25,6 @@ from ._neighbours import (
     resolve_method,
 )
 from ._reference import check_correction, gaussian_reference_bias
-
-
-def _paired(names, *arrays):
-    """`check_paired` without its finiteness check (`_prepare` checks it: NaN under jit)."""
-    arrays = [jnp.asarray(a) for a in arrays]
-    arrays = [a[:, None] if a.ndim == 1 else a for a in arrays]
-    for name, a in zip(names, arrays):
-        if a.ndim != 2:
-            raise ValueError(f"`{name}` must be (n,) or (n, d), got shape {a.shape}")
-    for name, a in zip(names[1:], arrays[1:]):
-        if a.shape[0] != arrays[0].shape[0]:
-            raise ValueError(f"`{names[0]}` and `{name}` must have the same number of samples, "
-                             f"got {arrays[0].shape[0]} and {a.shape[0]}")
-    dtype = jnp.result_type(*arrays, float)
-    return tuple(a.astype(dtype) for a in arrays)
 
 
 def _split(key, noise):
@@ -200,7 +185,7 @@ def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None,
         The estimate in nats, a scalar of the inputs' dtype; NaN under jit/vmap for non-finite,
         constant (with `rescale`) or tied (without `noise`) inputs, which raise a ValueError
         naming the argument on concrete data."""
-    x, y = _paired(("x", "y"), x, y)
+    x, y = check_paired(("x", "y"), x, y, finite=False)  # `_prepare` checks: NaN under jit
     k, chunk = _check_k(k, x.shape[0]), _check_chunk(chunk)
     correct = check_correction(bias_correction, n_surrogates, key)
     nkey, key = _split(key, noise)
@@ -232,7 +217,7 @@ def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = No
     subspaces (NPEET's `cmi` with `rescale=None`, without its added noise). Shapes (n,) or (n, d)
     each; `method`, `rescale`, `noise`, `bias_correction`, `n_surrogates` and `key` as
     :func:`ksg_mi` (the Gaussian reference is the conditional Gaussian MI of each surrogate)."""
-    x, y, z = _paired(("x", "y", "z"), x, y, z)
+    x, y, z = check_paired(("x", "y", "z"), x, y, z, finite=False)
     k, chunk = _check_k(k, x.shape[0]), _check_chunk(chunk)
     correct = check_correction(bias_correction, n_surrogates, key)
     nkey, key = _split(key, noise)

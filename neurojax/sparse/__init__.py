@@ -14,7 +14,11 @@ from ._dictionary import (
     learn_dictionary as learn_dictionary,
 )
 from ._encode import SparseCode as SparseCode, encode as encode
-from ._estimators import DictionaryLearning as DictionaryLearning, SparseCoder as SparseCoder
+from ._estimators import (
+    DictionaryLearning as DictionaryLearning,
+    SparseCoder as SparseCoder,
+    dict_learning as dict_learning,
+)
 from ._gabor import GaborFit as GaborFit, gabor as gabor, gabor_fit as gabor_fit
 from ._images import (
     PCAResult as PCAResult,
@@ -43,7 +47,6 @@ from ._measures import (
 )
 from ._minibatch import (
     MiniBatchDictionaryLearning as MiniBatchDictionaryLearning,
-    dict_learning as dict_learning,
     dict_learning_online as dict_learning_online,
 )
 from ._omp import OMPResult as OMPResult, omp as omp

@@ -19,7 +19,7 @@ from ._compaction import pad_rows
 from ._lars import lasso_lars
 from ._lasso import FistaSettings, fista, lasso_objective, solve_lasso, step_lipschitz
 from ._online import online_rounds
-from ._update import update_sweep
+from ._update import sklearn_forgetting, update_sweep
 
 _CHECK_EVERY = 10  # FISTA iterations between convergence checks within a round
 _MAX_ACTIVE = 16  # homotopy slots per sample in method="online" (fuller paths: FISTA)
@@ -84,10 +84,7 @@ def _rounds(carry, X, alpha, its, idx, batch, settings, tol):
             return (D, A, A_stats, B_stats), jnp.sum(lasso_objective(D, X, A, alpha))
         Xb = X[idx]
         Ab = code(D, Xb, jnp.zeros((batch_size, D.shape[1]), X.dtype))
-        # sklearn MiniBatchDictionaryLearning's forgetting factor (`_update_inner_stats`)
-        theta = jnp.where(it < batch_size - 1, (it + 1) * batch_size,
-                          batch_size**2 + it + 1 - batch_size).astype(X.dtype)
-        beta = (theta + 1 - batch_size) / (theta + 1)
+        beta = sklearn_forgetting(it, batch_size, jnp).astype(X.dtype)
         A_stats = beta * A_stats + Ab.T @ Ab / batch_size
         B_stats = beta * B_stats + Xb.T @ Ab / batch_size
         D = update_sweep(D, A_stats, B_stats)

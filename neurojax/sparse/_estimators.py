@@ -29,7 +29,15 @@ from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._checks import check_choice, check_number, check_positive_int
-from ._sklearn import ALGORITHMS, DTYPES, check_matrix, check_positive_coding, encode, update_dict
+from ._sklearn import (
+    ALGORITHMS,
+    DTYPES,
+    check_matrix,
+    check_positive_coding,
+    encode,
+    objective,
+    update_dict,
+)
 
 FIT_ALGORITHMS = ("lars", "cd")
 
@@ -171,7 +179,7 @@ def _learn_batch(X, n_components, *, alpha, max_iter, tol, method, method_max_it
                       max_iter=method_max_iter, init=code if method == "lasso_cd" else None)
         dictionary = update_dict(dictionary, X, code, random_state=random_state,
                                  positive=positive_dict, verbose=verbose)
-        cost = 0.5 * np.sum((X - code @ dictionary) ** 2) + alpha * np.sum(np.abs(code))
+        cost = objective(X, code, dictionary, alpha)
         errors.append(cost)
         if ii > 0 and errors[-2] - errors[-1] < tol * errors[-1]:
             if verbose == 1:
@@ -247,3 +255,21 @@ class DictionaryLearning(_BaseSparseCoding, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def dict_learning(X, n_components, *, alpha, max_iter=100, tol=1e-8, method="lars", n_jobs=None,
+                  dict_init=None, code_init=None, callback=None, verbose=False,
+                  random_state=None, return_n_iter=False, positive_dict=False,
+                  positive_code=False, method_max_iter=1000):
+    """scikit-learn's `dict_learning`: `DictionaryLearning(...).fit_transform(X)` as a function;
+    returns (code, dictionary, errors[, n_iter])."""
+    check_choice("method", method, FIT_ALGORITHMS)
+    X = check_matrix("X", X)
+    est = DictionaryLearning(n_components=n_components, alpha=alpha, max_iter=max_iter, tol=tol,
+                             fit_algorithm=method, n_jobs=n_jobs, dict_init=dict_init,
+                             callback=callback, code_init=code_init, verbose=verbose,
+                             random_state=random_state, positive_code=positive_code,
+                             positive_dict=positive_dict, transform_max_iter=method_max_iter)
+    code = est._fit(X)  # the last round's codes (fit_transform: with transform_algorithm)
+    out = (code, est.components_, est.error_)
+    return out + (est.n_iter_,) if return_n_iter else out

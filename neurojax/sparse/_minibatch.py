@@ -1,5 +1,5 @@
-r"""scikit-learn's `MiniBatchDictionaryLearning` and the functions `dict_learning`,
-`dict_learning_online` (see `_estimators` for what is scikit-learn's and what is neurojax's)."""
+r"""scikit-learn's `MiniBatchDictionaryLearning` and the function `dict_learning_online` (see
+`_estimators` for what is scikit-learn's and what is neurojax's)."""
 
 import itertools
 
@@ -11,7 +11,8 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .._checks import check_choice, check_number, check_positive_int
 from ._estimators import FIT_ALGORITHMS, DictionaryLearning, store_params
-from ._sklearn import DTYPES, check_matrix, encode, update_dict
+from ._sklearn import DTYPES, check_matrix, encode, objective, update_dict
+from ._update import sklearn_forgetting
 
 
 class MiniBatchDictionaryLearning(DictionaryLearning):
@@ -62,10 +63,8 @@ class MiniBatchDictionaryLearning(DictionaryLearning):
         code = encode(X, dictionary, algorithm="lasso_" + self.fit_algorithm, alpha=self.alpha,
                       positive=self.positive_code, max_iter=self.transform_max_iter)
         b = X.shape[0]
-        cost = (0.5 * np.sum((X - code @ dictionary) ** 2)
-                + self.alpha * np.sum(np.abs(code))) / b
-        theta = (step + 1) * b if step < b - 1 else b**2 + step + 1 - b
-        beta = (theta + 1 - b) / (theta + 1)
+        cost = objective(X, code, dictionary, self.alpha) / b
+        beta = sklearn_forgetting(step, b)
         self._A = (beta * self._A + code.T @ code / b).astype(X.dtype)
         self._B = (beta * self._B + X.T @ code / b).astype(X.dtype)
         dictionary = update_dict(dictionary, X, code, self._A, self._B,
@@ -146,24 +145,6 @@ class MiniBatchDictionaryLearning(DictionaryLearning):
         self.components_, _ = self._step(X, dictionary, self.n_steps_)
         self.n_steps_ += 1
         return self
-
-
-def dict_learning(X, n_components, *, alpha, max_iter=100, tol=1e-8, method="lars", n_jobs=None,
-                  dict_init=None, code_init=None, callback=None, verbose=False,
-                  random_state=None, return_n_iter=False, positive_dict=False,
-                  positive_code=False, method_max_iter=1000):
-    """scikit-learn's `dict_learning`: `DictionaryLearning(...).fit_transform(X)` as a function;
-    returns (code, dictionary, errors[, n_iter])."""
-    check_choice("method", method, FIT_ALGORITHMS)
-    X = check_matrix("X", X)
-    est = DictionaryLearning(n_components=n_components, alpha=alpha, max_iter=max_iter, tol=tol,
-                             fit_algorithm=method, n_jobs=n_jobs, dict_init=dict_init,
-                             callback=callback, code_init=code_init, verbose=verbose,
-                             random_state=random_state, positive_code=positive_code,
-                             positive_dict=positive_dict, transform_max_iter=method_max_iter)
-    code = est._fit(X)  # the last round's codes (fit_transform codes with transform_algorithm)
-    out = (code, est.components_, est.error_)
-    return out + (est.n_iter_,) if return_n_iter else out
 
 
 def dict_learning_online(X, n_components=2, *, alpha=1, max_iter=100, return_code=True,

@@ -195,6 +195,12 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_lars",
                   positive=positive, max_iter=max_iter, init=init)
 
 
+def objective(X, code, dictionary, alpha):
+    r"""$\tfrac12\|X - U V\|_F^2 + \alpha\|U\|_{1,1}$ of codes `code` (U) in `dictionary` (V,
+    atoms as rows): the cost scikit-learn's learners monitor (host arrays)."""
+    return 0.5 * np.sum((X - code @ dictionary) ** 2) + alpha * np.sum(np.abs(code))
+
+
 def update_dict(dictionary, X, code, A=None, B=None, *, random_state=None, positive=False,
                 verbose=False):
     """scikit-learn's dictionary update (`_update_dict`), returning the new dictionary

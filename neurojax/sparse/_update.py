@@ -5,6 +5,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._checks import check_finite, check_shape
 
@@ -21,6 +22,15 @@ def update_dictionary(D, A_stats, B_stats):
     for name, a in (("D", D), ("A_stats", A_stats), ("B_stats", B_stats)):
         check_finite(name, a)
     return update_sweep(D, A_stats, B_stats)
+
+
+def sklearn_forgetting(step, batch_size, xp=np):
+    r"""scikit-learn's forgetting factor of the running statistics (`MiniBatchDictionaryLearning.
+    _update_inner_stats`): $\beta = (\theta + 1 - b)/(\theta + 1)$ with $\theta = (t + 1)b$ for
+    $t < b - 1$ and $b^2 + t + 1 - b$ after (the two agree at $t = b - 1$), $t$ the step from 0,
+    $b$ the batch size. `xp`: NumPy (host loops) or `jax.numpy` (inside `jit`)."""
+    theta = xp.minimum(step + 1, batch_size) * batch_size + xp.maximum(step + 1 - batch_size, 0)
+    return (theta + 1.0 - batch_size) / (theta + 1.0)
 
 
 @functools.partial(jax.jit, static_argnames="positive")
