@@ -5,7 +5,7 @@ Why this module exists (measured while building neurojax): on the CPU backend of
 such calls running at once can deadlock. On CPU every per-sample factorisation here is therefore wrapped in
 :func:`jax.custom_batching.sequential_vmap`, so a vmapped call becomes a loop of unbatched LAPACK calls.
 On GPU/TPU the plain batched kernels are used (they are fast there and do not deadlock). The choice is
-made at trace time from :func:`jax.default_backend`.
+made at trace time by :func:`neurojax._policy.sequential_lapack`.
 
 :func:`neumann_solve` needs no factorisation at all: for $A = I - M$ with a contraction $M$ it iterates
 $x \leftarrow b + M x$, so a shared matrix inside $M$ (the lateral weights $K$ of the InfoMax network)
@@ -27,6 +27,7 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Float
 
+from . import _policy
 from ._compat import Static, fixed_point_state, pack_structures, unravel_solution
 
 __all__ = ["LU", "FixedPointIteration", "logdet_spd", "lu_factor", "neumann_solve", "solve"]
@@ -38,7 +39,7 @@ def _cpu_sequential(fn: Callable) -> Callable:
     # compiles once per shape instead of once per call
     @jax.jit
     def wrapped(*args):
-        return seq(*args) if jax.default_backend() == "cpu" else fn(*args)
+        return seq(*args) if _policy.sequential_lapack() else fn(*args)
 
     return wrapped
 

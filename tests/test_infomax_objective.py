@@ -6,6 +6,7 @@ from conftest import max_rel
 from infomax_ref import demo_run, seed_per_sample_updates
 
 import neurojax.infomax as nim
+from neurojax import _policy
 
 
 @pytest.mark.parametrize("shape", [(32, 64), (48, 24)])
@@ -83,7 +84,7 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
         assert bound == pytest.approx(max(max(np.linalg.norm(a, np.inf), np.linalg.norm(a, 1))
                                           for a in phik), rel=1e-12)
         assert bound >= max(np.abs(np.linalg.eigvals(a)).max() for a in phik)
-        assert (bound <= nim.NEUMANN_MAX_CONTRACTION) == picks_neumann
+        assert (bound <= _policy.NEUMANN_MAX_CONTRACTION) == picks_neumann
         out = {ls: nim.objective_and_grads(m, xs, linear_solver=ls) for ls in ("auto", "lu", "neumann")}
         assert bool(out["auto"].neumann) == picks_neumann
         assert not bool(out["lu"].neumann) and bool(out["neumann"].neumann)
@@ -95,7 +96,7 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
     # below NEUMANN_MIN_SIZE outputs "auto" is LU whatever the bound
     ref = demo_run()
     m = nim.RecurrentInfoMax(jnp.asarray(ref["W"]), jnp.asarray(ref["K"]))
-    assert m.n_out < nim.NEUMANN_MIN_SIZE
+    assert m.n_out < _policy.NEUMANN_MIN_SIZE
     assert not bool(nim.objective_and_grads(m, jnp.asarray(ref["x"][:, :8].T)).neumann)
 
 

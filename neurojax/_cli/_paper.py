@@ -10,7 +10,7 @@ def paper_command(out, *, progress: bool, seed: int, args) -> dict:
     if args.devices > 1:
         if len(jax.devices()) < args.devices:
             raise ValueError(f"--devices {args.devices}: only {len(jax.devices())} "
-                             f"{jax.default_backend()} devices are present")
+                             f"{jax.devices()[0].platform} devices are present")
         mesh = jax.make_mesh((args.devices,), ("members",))
 
     return paper_experiment(out, preset=args.preset, seed=seed, resume=args.resume,

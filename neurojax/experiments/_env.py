@@ -14,7 +14,7 @@ def environment() -> dict:
         "neurojax": __version__,
         "jax": jax.__version__,
         "python": platform.python_version(),
-        "backend": jax.default_backend(),
+        "backend": dev.platform,
         "device": getattr(dev, "device_kind", str(dev)),
         "n_devices": jax.device_count(),
         "x64": bool(jax.config.jax_enable_x64),

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _policy
 from .._checks import check_choice, check_positive_int, is_concrete
 
 METHODS = ("auto", "brute", "kdtree")
@@ -35,7 +36,7 @@ def resolve_method(method: str, *arrays) -> str:
         raise ValueError("`method='kdtree'` needs concrete arrays (it runs on the host); under "
                          "jit/vmap use method='brute'")
     if method == "auto":
-        return "kdtree" if concrete and jax.default_backend() == "cpu" else "brute"
+        return _policy.knn_method(concrete)
     return method
 
 
@@ -43,7 +44,7 @@ def chunk_rows(chunk, n):
     """Rows per distance block: small blocks stay in cache on CPU (64 measured fastest on 2 cores
     at n = 10,000); accelerators prefer large ones."""
     if chunk is None:
-        chunk = 64 if jax.default_backend() == "cpu" else 4096
+        chunk = _policy.knn_chunk_rows()
     return min(check_positive_int("chunk", chunk), n)
 
 

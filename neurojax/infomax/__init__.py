@@ -24,6 +24,7 @@ from ._hearing import (
 )
 from ._inputs import attenuate as attenuate, attenuation as attenuation, tones as tones
 from ._learning import (
+    OnlineRates as OnlineRates,
     add_l1_sign_decay as add_l1_sign_decay,
     infomax_optimizer as infomax_optimizer,
     seed_update as seed_update,
@@ -32,8 +33,6 @@ from ._learning import (
 )
 from ._model import RecurrentInfoMax as RecurrentInfoMax
 from ._objective import (
-    NEUMANN_MAX_CONTRACTION as NEUMANN_MAX_CONTRACTION,
-    NEUMANN_MIN_SIZE as NEUMANN_MIN_SIZE,
     ObjectiveResult as ObjectiveResult,
     infomax_grads as infomax_grads,
     neumann_contraction as neumann_contraction,
@@ -46,7 +45,6 @@ from ._online import (
     EnsembleRoots as EnsembleRoots,
     EnsembleValue as EnsembleValue,
     OnlineChunk as OnlineChunk,
-    OnlineRates as OnlineRates,
     OnlineStep as OnlineStep,
     ensemble_cost as ensemble_cost,
     ensemble_objective as ensemble_objective,

@@ -9,7 +9,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
-from .. import _linalg
+from .. import _linalg, _policy
 from .._checks import check_choice, check_finite, check_positive_int, is_concrete
 from .._numerics import sigmoid, sigmoid_derivatives
 
@@ -207,8 +207,8 @@ def check_settings(rtol, atol, max_steps) -> None:
 def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
                 max_steps: int = 64) -> EquilibriumResult:
     """Primal equilibria of a batch (no derivatives). With `method="auto"` Picard runs for the whole
-    batch and Newton only if some sample did not converge (a batch-level `lax.cond`, so a converged
-    batch never pays for Newton). Returns an :class:`EquilibriumResult` whose fields have a leading
+    batch and Newton for exactly the samples it left unconverged (the root policy of
+    :func:`fallback_roots`, the same on every backend). Returns an :class:`EquilibriumResult` whose fields have a leading
     batch axis (`num_steps`: Picard plus Newton steps where Newton ran)."""
     return EquilibriumResult(*raw_batch_roots(model, xs, method=method, rtol=rtol, atol=atol,
                                               max_steps=max_steps))
@@ -225,17 +225,48 @@ def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None,
 
 @eqx.filter_jit  # one compile per shape and settings for eager callers (its `lax.cond` included)
 def _batch_roots(model, xs, method, rtol, atol, max_steps):
-    def roots(how):
-        return jax.vmap(lambda x: root_of(model, x, method=how, rtol=rtol, atol=atol,
-                                        max_steps=max_steps)[1:])(xs)
+    h = jax.vmap(lambda x: model.W @ model.augment(x))(xs)
+    return fallback_roots(h, model.K, method, rtol, atol, max_steps)
+
+
+def fallback_roots(h, K, method, rtol, atol, max_steps):
+    """`(g, num_steps, converged)` for every row of `h` (rows × n_out) with `K` shared (n_out ×
+    n_out) or per row (rows × n_out × n_out): THE root policy of the package.
+
+    `method="auto"`: Picard for every row at once; Newton from σ(0) for exactly the rows Picard left
+    unconverged (`num_steps` then counts both), the others keep Picard's root — on every backend.
+    How Newton reaches those rows is a speed choice of :func:`neurojax._policy.newton_fallback`
+    (a `lax.map` with a per-row `cond`, or one vmapped solve whose rows are selected); both give
+    the same roots and step counts bitwise (tested). A step where every row converged never pays
+    for Newton (one `lax.cond`)."""
+    shared = K.ndim == 2
+
+    def solve(how, hh, kk):
+        return solve_root(hh, kk, how, rtol, atol, max_steps)
+
+    def every_row(how):
+        return jax.vmap(lambda hh, kk: solve(how, hh, kk), in_axes=(0, None if shared else 0))(h, K)
 
     if method != "auto":
-        return roots(method)
+        return every_row(method)
+    first = every_row("picard")
+    if _policy.newton_fallback() == "select":
+        def newton(first):
+            g, n, ok = first
+            g2, n2, ok2 = every_row("newton")
+            return jnp.where(ok[:, None], g, g2), jnp.where(ok, n, n + n2), ok | ok2
+    else:
+        def newton(first):
+            def row(args):
+                hh, kk, gi, ni, oki = args
 
-    def fallback(args):
-        _, n, _ = args
-        g2, n2, ok2 = roots("newton")
-        return g2, n + n2, ok2
+                def solve_newton(_):
+                    g2, n2, ok2 = solve("newton", hh, K if shared else kk)
+                    return g2, ni + n2, ok2
 
-    first = roots("picard")
-    return jax.lax.cond(jnp.all(first[2]), lambda a: a, fallback, first)
+                return jax.lax.cond(oki, lambda _: (gi, ni, oki), solve_newton, None)
+
+            ks = jnp.zeros(h.shape[0]) if shared else K  # a shared K is closed over, not copied
+            return jax.lax.map(row, (h, ks, *first))
+
+    return jax.lax.cond(jnp.all(first[2]), lambda a: a, newton, first)

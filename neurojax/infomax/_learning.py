@@ -6,8 +6,45 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
+from jaxtyping import Array, Float
 
 from .._checks import check_number
+
+
+class OnlineRates(eqx.Module):
+    r"""The rates and penalties of the InfoMax learning rule, and the rule itself (:meth:`apply`):
+
+    $W \leftarrow (W - \eta_W\lambda_W\,\mathrm{sign}\,W) + \eta_W\nabla_W J$ (L1 sign-decay),
+    $K \leftarrow (K - \eta_K\lambda_K K) + \eta_K\nabla_K J$ (L2 decay; K's diagonal stays 0).
+
+    Each field is a scalar or has an ensemble's leading member axis. The seed's names: `FF_eta`,
+    `FF_ridge`, `Rec_eta`, `Rec_ridge` (docs/paper.md, "The protocol")."""
+
+    ff_eta: Float[Array, "*members"]
+    ff_l1: Float[Array, "*members"]
+    rec_eta: Float[Array, "*members"]
+    rec_l2: Float[Array, "*members"]
+
+    def apply(self, W, K, grad_W, grad_K, *, learn_W: bool = True, learn_K: bool = True,
+              where=None):
+        """`(W, K)` after one step of the rule along the ascent gradients (a leading member axis
+        on all four, or none); `where` (members,) keeps the weights of the members where it is
+        False. THE one definition of the rule (:func:`seed_update`, the online learner)."""
+        def col(r, like):
+            r = jnp.asarray(r)
+            return r.reshape(r.shape + (1,) * (like.ndim - r.ndim)) if r.ndim else r
+
+        def keep(new, old):
+            return new if where is None else jnp.where(col(where, old), new, old)
+
+        if learn_W:
+            eta = col(self.ff_eta, W)
+            W = keep((W - eta * col(self.ff_l1, W) * jnp.sign(W)) + eta * grad_W, W)
+        if learn_K:
+            eta = col(self.rec_eta, K)
+            off = 1 - jnp.eye(K.shape[-1], dtype=K.dtype)
+            K = keep((K - eta * col(self.rec_l2, K) * K) + eta * (grad_K * off), K)
+        return W, K
 
 
 def seed_update(
@@ -21,21 +58,15 @@ def seed_update(
     learn_W: bool = True,
     learn_K: bool = True,
 ):
-    r"""One step of seed 000's `Infomax.learn` given mean ascent gradients (:func:`infomax_grads`).
-
-    $W \leftarrow (W - \eta_W\lambda_W\,\mathrm{sign}\,W) + \eta_W\,\overline{\nabla_W J}$ (L1 sign-decay),
-    $K \leftarrow (K - \eta_K\lambda_K K) + \eta_K\,\overline{\nabla_K J}$ (L2 decay; K's diagonal stays 0).
-    The seed's names: `FF_eta`, `Rec_eta`, `FF_ridge`, `Rec_ridge`; `learn_W=False` is `FF_eta = 0`.
-    """
+    r"""One step of seed 000's `Infomax.learn` given mean ascent gradients (:func:`infomax_grads`):
+    :meth:`OnlineRates.apply` on a model. The seed's names: `FF_eta`, `Rec_eta`, `FF_ridge`,
+    `Rec_ridge`; `learn_W=False` is `FF_eta = 0`."""
     for name, value in (("ff_eta", ff_eta), ("rec_eta", rec_eta), ("ff_l1", ff_l1),
                         ("rec_l2", rec_l2)):
         check_number(name, value, low=0.0)
-    W, K = model.W, model.K
-    if learn_W and ff_eta != 0:
-        W = (W - ff_eta * ff_l1 * jnp.sign(W)) + ff_eta * grads.W
-    if learn_K and rec_eta != 0:
-        off = 1 - jnp.eye(K.shape[0], dtype=K.dtype)
-        K = (K - rec_eta * rec_l2 * K) + rec_eta * (grads.K * off)
+    rates = OnlineRates(ff_eta=ff_eta, ff_l1=ff_l1, rec_eta=rec_eta, rec_l2=rec_l2)
+    W, K = rates.apply(model.W, model.K, grads.W, grads.K, learn_W=learn_W and ff_eta != 0,
+                       learn_K=learn_K and rec_eta != 0)
     return eqx.tree_at(lambda m: (m.W, m.K), model, (W, K))
 
 

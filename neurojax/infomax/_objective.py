@@ -8,6 +8,7 @@ from jaxtyping import Array, Bool, Float, Int
 from .. import _linalg
 from .._checks import check_choice
 from .._numerics import sigmoid_derivatives
+from .._policy import NEUMANN_MAX_CONTRACTION, NEUMANN_MIN_SIZE
 from ._equilibrium import (
     LINEAR_SOLVERS,
     EquilibriumResult,
@@ -17,14 +18,6 @@ from ._equilibrium import (
     resolvent_matvec,
     root_of,
 )
-
-# "auto" takes the Neumann path when this bound on its contraction rate holds for the whole batch:
-# then each of its solves needs at most ~17 iterations to 1e-12, each one matrix product with K for
-# the batch, which is cheaper than one LU of I − ΦK per sample (measured at 40 -> 400 on a CPU)
-NEUMANN_MAX_CONTRACTION = 0.2
-# ... and for networks of at least this many outputs: for small ones an LU per sample is cheap and the
-# iteration's loop overhead dominates (CPU, 32 -> 64: 2.5 ms per step vs 1.6 ms with LU)
-NEUMANN_MIN_SIZE = 128
 
 
 def _sensitivity_at(model, x, g_root, linear_solver="lu"):
@@ -142,7 +135,7 @@ def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver:
     - `"lu"`: one LU of $A$ per sample serves all of them;
     - `"neumann"`: the iteration $x \leftarrow b + \Phi K x$, no factorisation; $K$ is shared, so
       each iteration is one matrix product for the whole batch. Needs $\rho(\Phi K) < 1$.
-    - `"auto"` (default): for `n_out` ≥ `NEUMANN_MIN_SIZE` (128), Neumann when
+    - `"auto"` (default): for `n_out` ≥ `neurojax._policy.NEUMANN_MIN_SIZE` (128), Neumann when
       :func:`neumann_contraction` of the batch is ≤ `NEUMANN_MAX_CONTRACTION` (0.2; convergence
       guaranteed, ≤ ~17 iterations), else LU — one `lax.cond` for the batch; smaller networks:
       LU. Under an outer `jax.vmap` (e.g. over penalties) a batched condition runs both paths;

@@ -18,9 +18,8 @@ Work per sample: one $n^3$ LU and $O(n^2 m)$ triangular solves and products.
 
 Every function takes an *ensemble* of networks (a leading member axis on `W`, `K` and the
 penalties, e.g. one member per λ_K and hearing-loss profile) and one input per member, so a whole
-λ_K sweep is one jitted scan: the fixed points run as one vmapped Picard iteration with a Newton
-fallback chosen once for the ensemble (a per-member `cond` under `vmap` would run Newton always),
-and the LU factorisations are batched kernels on a GPU and a loop of LAPACK calls on a CPU
+λ_K sweep is one jitted scan: the fixed points run as one vmapped Picard iteration with Newton for
+exactly the members it left unconverged (the package's one root policy), and the LU factorisations are batched kernels on a GPU and a loop of LAPACK calls on a CPU
 (:mod:`neurojax._linalg`).
 """
 
@@ -32,7 +31,8 @@ from jaxtyping import Array, Bool, Float, Int
 from .. import _linalg
 from .._checks import check_finite, check_number, check_positive_int, check_rows
 from .._numerics import sigmoid_derivatives
-from ._equilibrium import check_settings, solve_root
+from ._equilibrium import check_settings, fallback_roots
+from ._learning import OnlineRates
 
 
 def check_n_in(n_in, W) -> int:
@@ -56,17 +56,6 @@ def check_ensemble(W, K, xt) -> None:
                          f"input), got {jnp.shape(xt)}")
     for name, a in (("W", W), ("K", K), ("xt", xt)):
         check_finite(name, a)
-
-
-class OnlineRates(eqx.Module):
-    r"""Rates and penalties of the online rule (docs/paper.md, "The protocol"): $W \leftarrow W - \eta_W\lambda_W
-    \mathrm{sign}W + \eta_W\nabla_W J$ (when `learn_W`), $K \leftarrow K - \eta_K\lambda_K K +
-    \eta_K\nabla_K J$ (when `learn_K`). Each field is a scalar or has the ensemble's leading axis."""
-
-    ff_eta: Float[Array, "*members"]
-    ff_l1: Float[Array, "*members"]
-    rec_eta: Float[Array, "*members"]
-    rec_l2: Float[Array, "*members"]
 
 
 class EnsembleRoots(eqx.Module):
@@ -101,36 +90,12 @@ class OnlineStep(eqx.Module):
 
 def ensemble_roots(W, K, xt, *, rtol=None, atol=None, max_steps: int = 200) -> EnsembleRoots:
     """Fixed points of every member (an :class:`EnsembleRoots`): Picard for all members at once;
-    members it left unconverged are solved by Newton from σ(0). On a GPU, Newton runs for all
-    members when any needs it (one batched solve); on a CPU, a `lax.map` over the members runs it
-    for those that need it only (near criticality a few members fail Picard in most steps, and
-    Newton for all would cost an LU per member and iteration)."""
+    exactly the members it left unconverged are solved by Newton from σ(0), on every backend
+    (:func:`~neurojax.infomax._equilibrium.fallback_roots`)."""
     check_ensemble(W, K, xt)
     check_settings(rtol, atol, max_steps)
     h = jnp.einsum("eij,ej->ei", W, xt)
-
-    def solve(method, hh, kk):
-        return solve_root(hh, kk, method, rtol, atol, max_steps)
-
-    g, n, ok = jax.vmap(lambda hh, kk: solve("picard", hh, kk))(h, K)
-    if jax.default_backend() == "cpu":
-        def member(args):
-            hh, kk, gi, ni, oki = args
-
-            def newton(_):
-                g2, n2, ok2 = solve("newton", hh, kk)
-                return g2, ni + n2, ok2
-
-            return jax.lax.cond(oki, lambda _: (gi, ni, oki), newton, None)
-
-        g, n, ok = jax.lax.cond(jnp.all(ok), lambda a: a[2:],
-                                lambda a: jax.lax.map(member, a), (h, K, g, n, ok))
-    else:
-        def fallback(first):
-            g2, n2, ok2 = jax.vmap(lambda hh, kk: solve("newton", hh, kk))(h, K)
-            return g2, first[1] + n2, ok2
-
-        g, n, ok = jax.lax.cond(jnp.all(ok), lambda a: a, fallback, (g, n, ok))
+    g, n, ok = fallback_roots(h, K, "auto", rtol, atol, max_steps)
     return EnsembleRoots(h=h, g=g, num_steps=n, converged=ok)
 
 
@@ -189,13 +154,7 @@ def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn
         W, K, xt, h, g)
     sound = ok & finite
     live = sound if active is None else sound & active
-    col = lambda r: jnp.broadcast_to(r, (W.shape[0],))[:, None, None]  # noqa: E731
-    if learn_W:
-        eta = col(rates.ff_eta)
-        W = jnp.where(live[:, None, None], (W - eta * col(rates.ff_l1) * jnp.sign(W)) + eta * gw, W)
-    if learn_K:
-        eta = col(rates.rec_eta)
-        K = jnp.where(live[:, None, None], (K - eta * col(rates.rec_l2) * K) + eta * gk, K)
+    W, K = rates.apply(W, K, gw, gk, learn_W=learn_W, learn_K=learn_K, where=live)
     return OnlineStep(W=W, K=K, objective=j, fp_steps=steps, converged=sound)
 
 

@@ -8,13 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _policy
 from .._checks import check_positive_int, raise_unless_converged
 from .._tolerance import check_tol
 from ._compaction import batch_rows
 from ._homotopy import PathStatus, grow_slots, homotopy
 from ._lasso import LassoResult, check_problem, fista
 
-_CPU_ROWS = 2048  # rows per compiled call on a CPU (see `lasso_lars`)
 _POOL = 128  # with several groups, each stops at this many running paths (see `_paths`)
 
 
@@ -74,14 +74,14 @@ def lasso_lars(D, X, alpha: float, *, nonneg: bool = False, max_active: int = 16
 
 
 def _paths(D, X, alpha, nonneg, k, k_max, max_steps):
-    """Every sample's path, in groups of `_CPU_ROWS` rows on a CPU (see `lasso_lars`). Each
+    """Every sample's path, in groups of `_policy.LARS_CPU_ROWS` rows on a CPU (see `lasso_lars`). Each
     group runs until at most `_POOL` of its paths are left; those, and paths that outgrew their
     `k` slots, then continue together from where they stopped (with twice the slots if any
     outgrew them, up to `k_max`), so that the few long paths of each group do not each pay for a
     run of small compacted batches."""
     n, f = X.shape
     # batches padded to `batch_rows` (zero rows, done at once): few compiled shapes
-    size = batch_rows(n) if jax.default_backend() != "cpu" or n <= _CPU_ROWS else _CPU_ROWS
+    size = _policy.lars_group_rows(n, batch_rows(n))
     pause = _POOL if size < n else 0
     runs = []
     for first in range(0, n, size):

@@ -1,0 +1,122 @@
+r"""Every CPU/GPU choice neurojax makes, in one place, with the measurement behind it.
+
+A policy changes how a result is computed, never the result: each choice below is between
+formulations that give the same numbers (tested; see `tests/test_policy.py`). Choices are made at
+trace time. :func:`backend` names the backend whose policy applies: `jax.default_backend()`, or
+the one set by :func:`use_policy` (so that the accelerator branch of every policy can be run, and
+compared, on a CPU).
+
+Not a policy, and not overridable: batched LAPACK calls on the CPU (a vmapped LU, triangular solve,
+Cholesky or QR) can deadlock XLA's CPU thread pool when two run at once (jaxlib 0.10.2, seen in 3 of 3
+trials), so on a CPU device every vmapped factorisation in :mod:`neurojax._linalg` is a loop of
+unbatched calls whatever :func:`use_policy` says (:func:`sequential_lapack`).
+
+Measured on the 2-core CPU of the development machine (jax 0.10.2), except where noted.
+"""
+
+import contextlib
+from collections.abc import Iterator
+
+import jax
+
+__all__ = [
+    "KNN_CHUNK_ROWS",
+    "LARS_CPU_ROWS",
+    "NEUMANN_MAX_CONTRACTION",
+    "NEUMANN_MIN_SIZE",
+    "backend",
+    "knn_method",
+    "lars_group_rows",
+    "newton_fallback",
+    "sequential_lapack",
+    "use_policy",
+]
+
+_OVERRIDE: list[str] = []
+_KNOWN = ("cpu", "gpu", "tpu")
+
+
+def backend() -> str:
+    """The backend whose policy applies: the innermost :func:`use_policy`, else
+    `jax.default_backend()`."""
+    return _OVERRIDE[-1] if _OVERRIDE else jax.default_backend()
+
+
+def _accelerator() -> bool:
+    return backend() != "cpu"
+
+
+@contextlib.contextmanager
+def use_policy(name: str) -> Iterator[None]:
+    """Trace with the policy of backend `name` ("cpu", "gpu" or "tpu") inside the block.
+
+    Compiled programs are dropped on entry and exit (`jax.clear_caches()`), because a policy is
+    read at trace time. For tests: e.g. the GPU's Newton fallback run on the CPU must give the
+    CPU's roots bitwise."""
+    if name not in _KNOWN:
+        raise ValueError(f"`name` must be one of {_KNOWN}, got {name!r}")
+    jax.clear_caches()
+    _OVERRIDE.append(name)
+    try:
+        yield
+    finally:
+        _OVERRIDE.pop()
+        jax.clear_caches()
+
+
+def sequential_lapack() -> bool:
+    """True on a CPU *device* (not overridable, see the module docstring): vmapped LAPACK calls
+    run one matrix at a time. On a GPU the batched kernels are used (fast, no deadlock)."""
+    return jax.default_backend() == "cpu"
+
+
+def newton_fallback() -> str:
+    """How the fixed-point solvers give Newton the members/samples that Picard left unconverged
+    (exactly those, on every backend):
+
+    - `"map"` (CPU): a `lax.map` over them with a per-row `lax.cond`, so a converged row costs
+      nothing. Near criticality a few of 4–50 members fail Picard in most steps of a λ_K sweep,
+      and Newton for all would pay an LU per member and iteration.
+    - `"select"` (accelerators): ONE vmapped Newton solve of every row (batched kernels), its
+      result kept where Picard failed (`jnp.where`). A per-row `cond` under `vmap` would run both
+      branches anyway, and a batched kernel costs about one row on a GPU.
+    """
+    return "select" if _accelerator() else "map"
+
+
+# The InfoMax objective's "auto" linear solver takes the Neumann path when this bound on its
+# contraction rate holds for the whole batch: then each solve needs at most ~17 iterations to
+# 1e-12, each one matrix product with K for the batch, cheaper than one LU of I − ΦK per sample
+# (measured at 40 -> 400 on the CPU) ...
+NEUMANN_MAX_CONTRACTION = 0.2
+# ... and for networks of at least this many outputs: for small ones an LU per sample is cheap
+# and the iteration's loop overhead dominates (CPU, 32 -> 64: 2.5 ms per step vs 1.6 ms with LU).
+NEUMANN_MIN_SIZE = 128
+
+
+def knn_method(concrete: bool) -> str:
+    """Nearest-neighbour search of the KSG estimators for `method="auto"`: a k-d tree on the host
+    (scipy's cKDTree) for concrete arrays on a CPU; brute-force distance blocks under tracing or
+    on an accelerator."""
+    return "kdtree" if concrete and not _accelerator() else "brute"
+
+
+# Rows per brute-force distance block: small blocks stay in cache on the CPU (64 measured fastest
+# at n = 10,000); accelerators prefer large ones.
+KNN_CHUNK_ROWS = {"cpu": 64, "accelerator": 4096}
+
+
+def knn_chunk_rows() -> int:
+    """Rows per distance block of the brute-force neighbour search (:data:`KNN_CHUNK_ROWS`)."""
+    return KNN_CHUNK_ROWS["accelerator" if _accelerator() else "cpu"]
+
+
+# LARS/homotopy: on a CPU, samples are solved this many per compiled call (a call's working set
+# above glibc's largest reused block, ~32 MB, is mapped afresh on every call: tens of thousands of
+# page faults); accelerators run every sample at once.
+LARS_CPU_ROWS = 2048
+
+
+def lars_group_rows(n: int, all_rows: int) -> int:
+    """Rows per LARS group for `n` samples (`all_rows`: the padded size of one group of all)."""
+    return all_rows if _accelerator() or n <= LARS_CPU_ROWS else LARS_CPU_ROWS
