@@ -165,7 +165,7 @@ cfg = PaperConfig.preset("tiny", steps=(40, 40, 40), chunk=20, eval_every=20, n_
                          pool_size=200, dtype="float64", penalties=(0.05, 0.1, 0.2))
 one = run_paper(cfg, seed=1).snapshots
 mesh = jax.make_mesh((2,), ("members",))
-two = run_paper(cfg, seed=1, mesh=mesh).snapshots
+two = run_paper(cfg, seed=1, mesh=(mesh, "members")).snapshots  # the pair form of `mesh=`
 print("RESULT", len(jax.devices()), max(float(np.max(np.abs(one[k] - two[k]))) for k in one))
 """
 _REFUSE_SCRIPT = """

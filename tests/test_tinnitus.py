@@ -37,6 +37,8 @@ def test_presets_and_bad_profile():
         run_protocol(TinnitusConfig(**TINY), "tinnitus", key=jax.random.key(0))
     with pytest.raises(ValueError, match="profile"):
         run_protocol(TinnitusConfig(**TINY), jnp.ones(7), key=jax.random.key(0))
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        run_protocol(TinnitusConfig(**TINY), key=jax.random.key(0), resume=True)
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted_bitwise(x64, tmp_path):
@@ -160,3 +162,19 @@ def test_diverging_protocol_stops_cleanly_with_its_checkpoint(x64, tmp_path):
     assert len(meta["history"]["1"]["objective"]) == 30
     with pytest.raises(LearningDiverged, match="phase 2 between steps 0 and 10"):
         tinnitus_experiment(tmp_path / "out", config=cfg, progress=False)
+
+
+def test_the_one_crossing_helper():
+    from neurojax.experiments._crossing import crossing
+
+    lam, rho = [0.3, 0.1, 0.2], [2.0, 6.0, 5.0]  # unsorted on purpose
+    lin = crossing(lam, rho)
+    assert lin["crossing"] == pytest.approx(0.2 + (4 - 5) / (2 - 5) * 0.1)
+    log = crossing(lam, rho, log=True)["crossing"]
+    assert log == pytest.approx(np.exp(np.log(0.2) + (1 / 3) * (np.log(0.3) - np.log(0.2))))
+    up_down = crossing([0.1, 0.2, 0.3], [3.0, 5.0, 3.0])
+    assert up_down["all"] == pytest.approx([0.15, 0.25]) and up_down["reason"] is None
+    none = crossing([0.1, 0.2], [3.0, 3.5])
+    assert none["crossing"] is None and "below 4.0" in none["reason"]
+    with pytest.raises(ValueError, match="rho"):
+        crossing([0.1, 0.2], [3.0])

@@ -5,7 +5,7 @@ For each output count the paper's protocol runs phases 1 and 2 only (`run_paper`
 one ensemble, checkpointed in `out/output_count/n<N>/` (resumable). ρ(K) is logged every chunk; the
 plateau criterion is the relative change of each member's ρ(K) over the last `plateau_frac` of
 phase 2, and the crossing is interpolated where ρ(K) at the end of phase 2 passes 4
-(`crossing_all`). Results merge into `out/output_count.json` (entries already there for other
+(`_crossing.crossing`). Results merge into `out/output_count.json` (entries already there for other
 output counts are kept) and the figure `out/output_count.png`.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import _plotting
+from ._crossing import RHO_CRITICAL, crossing
 from ._paper_protocol import PaperConfig, run_paper
-from ._tinnitus_run import crossing_all
 
 
 def _plateau(rho, frac):
@@ -51,7 +51,7 @@ def output_count(out, n_outs, penalties, *, phase2: int = 100_000, seed: int = 0
             "rho_log": rho_log.tolist(),
             "plateau_change": _plateau(rho_log, plateau_frac).tolist(),
             "plateau_frac": plateau_frac,
-            "crossing": crossing_all(config.penalties, rho_end),
+            "crossing": crossing(config.penalties, rho_end),
             "wall_s_this_call": time.perf_counter() - t0, "seed": seed,
         }
         path.write_text(json.dumps(summary, indent=1))
@@ -78,7 +78,7 @@ def figure(summary: dict, path, paper_400: float = 0.183):
         color = plt.cm.viridis(i / max(1, len(ns) - 1))
         b.plot(e["rho_step"], np.asarray(e["rho_log"]), lw=0.8, color=color)
         b.plot([], [], color=color, label=f"{n} outputs")
-    b.axhline(4, color="k", ls="--", lw=0.8)
+    b.axhline(RHO_CRITICAL, color="k", ls="--", lw=0.8)
     b.set(title="ρ(K) during phase 2 (one line per λ_K)", xlabel="phase-2 step",
           ylabel="ρ(K)")
     b.legend(fontsize=8)

@@ -23,6 +23,7 @@ from jax.sharding import PartitionSpec as P
 
 from .. import infomax as nim
 from .._version import __version__
+from ..parallel import mesh_axis
 from ._checkpoint import RunDirectory
 
 PAPER_PENALTIES = (0.1, 0.15, 0.17, 0.18, 0.182, 0.185, 0.19, 0.20, 0.21, 0.22, 0.225, 0.2255,
@@ -231,9 +232,11 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
         raise TypeError(f"`config` must be a PaperConfig, got {type(config).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"`seed` must be an integer >= 0, got {seed!r}")
-    if mesh is not None and len(mesh.axis_names) != 1:
-        raise ValueError(f"`mesh` must be 1-D (one axis over which members are split), got axes "
-                         f"{mesh.axis_names}")
+    if mesh is not None:
+        mesh, _ = mesh_axis(mesh)  # a Mesh or a (Mesh, axis_name) pair, as every `mesh=`
+        if len(mesh.axis_names) != 1:
+            raise ValueError(f"`mesh` must be 1-D (one axis over which members are split), got "
+                             f"axes {mesh.axis_names}")
     if (mesh is not None and mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
             and os.environ.get("NEUROJAX_UNSAFE_CPU_MESH") != "1"):
         # measured: 10 members of 40 -> 80 on 2 host devices hung within the first phase-2 chunk

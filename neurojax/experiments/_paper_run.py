@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import _plotting as plot, infomax as nim
 from ._checkpoint import write_json_atomic
+from ._crossing import RHO_CRITICAL, crossing
 from ._paper_protocol import PaperConfig, run_paper, spectral_radii
-from ._tinnitus_run import crossing_all, output_channels
+from ._tinnitus_run import output_channels
 
 PAPER_CROSSINGS = {"before": 0.183, "after": 0.228}  # the values the authors' figure scripts mark
 
@@ -85,8 +86,8 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
                                                                    ("intact", ~lost))}
         profiles[name] = {
             "rho_after": rho_after[p].tolist(),
-            "crossings_before": crossing_all(lam, rho_before),
-            "crossings_after": crossing_all(lam, rho_after[p]),
+            "crossings_before": crossing(lam, rho_before),
+            "crossings_after": crossing(lam, rho_after[p]),
             "phase3_stopped_at": [_stopped_at(stops, p * L + j, config.eval_every)
                                   for j in range(L)],
             "rho_drift_last10pct_phase3": _drift(hist, 3, L * P)[p * L:(p + 1) * L],
@@ -106,7 +107,7 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     summary = {
         "config": config.to_json(), "seed": seed, "penalties": lam.tolist(),
         "rho_before": rho_before.tolist(),
-        "crossings_before": crossing_all(lam, rho_before),
+        "crossings_before": crossing(lam, rho_before),
         "paper_crossings": PAPER_CROSSINGS,
         "rho_drift_last10pct_phase2": _drift(hist, 2, L),
         "representative_lambda": float(lam[i]),
@@ -130,7 +131,7 @@ def _figures(out, s, hist, config):
     ax[0].plot(lam, s["rho_before"], "k-o", label="before (end of phase 2)")
     for name, p in s["profiles"].items():
         ax[0].plot(lam, p["rho_after"], "-o", ms=3, label=f"after: {name}")
-    ax[0].axhline(4, color="r", ls="--", lw=1, label="ρ = 4 (1 / max σ')")
+    ax[0].axhline(RHO_CRITICAL, color="r", ls="--", lw=1, label="ρ = 4 (1 / max σ')")
     for what, v in s["paper_crossings"].items():
         ax[0].axvline(v, color="gray", ls=":", lw=1)
         ax[0].text(v, ax[0].get_ylim()[1] * 0.95, f"paper {what}", rotation=90, fontsize=7,
@@ -142,7 +143,7 @@ def _figures(out, s, hist, config):
         if r.size:
             off = config.steps[0] + (config.steps[1] if phase == 3 else 0)
             ax[1].plot(st + off, r, style, lw=0.8)
-    ax[1].axhline(4, color="r", ls="--", lw=1)
+    ax[1].axhline(RHO_CRITICAL, color="r", ls="--", lw=1)
     ax[1].set(xlabel="step", ylabel="ρ(K)", title="ρ(K) during phase 2 (—) and phase 3 (⋯)")
     plot.save(fig, out / "rho_vs_lambda.png")
 

@@ -198,6 +198,8 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
     `progress(phase, step, total, objective, rho)` is called after each logged chunk."""
     if not isinstance(config, TinnitusConfig):
         raise TypeError(f"`config` must be a TinnitusConfig, got {type(config).__name__}")
+    if resume and checkpoint_dir is None:
+        raise ValueError("`resume=True` needs `checkpoint_dir` (the run directory to continue)")
     profs = profiles_of(profile)
     gains = jnp.stack([nim.hearing_loss(p, config.n_in, minval=config.minval) for p in profs])
     names = [p if isinstance(p, str) else "custom" for p in profs]

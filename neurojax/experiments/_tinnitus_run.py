@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _plotting as plot, infomax as nim
+from ._crossing import RHO_CRITICAL, crossing
 from ._serialise import fields, jsonable
 from ._tinnitus_protocol import LearningDiverged, TinnitusConfig, run_protocol
 
@@ -66,8 +67,9 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
             "silence_ratio_intact": float(after[~lost].mean() / silence_before[~lost].mean())
             if (~lost).any() else float("nan"),
             "rho_K_after": float(nim.rho(m.K)),
-            "sweep": sweep | {"crossing_before": _crossing(sweep["penalty"], sweep["rho_before"]),
-                              "crossing_after": _crossing(sweep["penalty"], sweep["rho_after"])},
+            "sweep": sweep | {f"crossing_{when}": crossing(sweep["penalty"], sweep[f"rho_{when}"],
+                                                           log=True)["crossing"]
+                              for when in ("before", "after")},
             "slowing": fields(nim.critical_slowing(m, SCALES)),
             "audiogram_after": audio_after,
             "audiogram_db": 20 * np.log10(audio_after / audio_before),
@@ -75,36 +77,6 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
     res["rho_K_before"] = float(nim.rho(m2.K))
     res["audiogram_before"] = audio_before
     return res
-
-
-def _crossing(lam, rho, level=4.0):
-    """λ_K where ρ(K) crosses `level`, by log-linear interpolation; None if it does not."""
-    order = np.argsort(lam)
-    lam, rho = np.asarray(lam)[order], np.asarray(rho)[order]
-    above = rho >= level
-    for j in range(len(lam) - 1):
-        if above[j] != above[j + 1]:
-            t = (level - rho[j]) / (rho[j + 1] - rho[j])
-            return float(np.exp(np.log(lam[j]) + t * (np.log(lam[j + 1]) - np.log(lam[j]))))
-    return None
-
-
-def crossing_all(lam, rho, level=4.0) -> dict:
-    """Where ρ(K) passes `level` as λ_K grows (linear interpolation between swept values):
-    `crossing` (the first, or None), `all` crossings, and `reason` when there is none."""
-    order = np.argsort(lam)
-    lam, rho = np.asarray(lam, float)[order], np.asarray(rho, float)[order]
-    found = []
-    for j in range(len(lam) - 1):
-        if (rho[j] >= level) != (rho[j + 1] >= level):
-            t = (level - rho[j]) / (rho[j + 1] - rho[j])
-            found.append(float(lam[j] + t * (lam[j + 1] - lam[j])))
-    reason = None
-    if not found:
-        side = "above" if rho.min() >= level else "below"
-        reason = (f"rho(K) is {side} {level} at every swept lambda_K "
-                  f"(range {rho.min():.3g}..{rho.max():.3g} over lambda_K {lam[0]:g}..{lam[-1]:g})")
-    return {"crossing": found[0] if found else None, "all": found, "reason": reason}
 
 
 def _figures(out, run, meas, config):
@@ -153,7 +125,7 @@ def _figures(out, run, meas, config):
         b.plot(sw["penalty"], sw["rho_before"], "o-", label="before attenuation")
         b.plot(sw["penalty"], sw["rho_after"], "s-", label="after")
         plot.log_axis(b)
-        b.axhline(4.0, color="r", linestyle="--", label="ρ = 4 (max σ' = 1/4)")
+        b.axhline(RHO_CRITICAL, color="r", linestyle="--", label="ρ = 4 (max σ' = 1/4)")
         b.axvline(config.rec_l2, color="gray", linestyle=":")
         b.set(title=f"{n}: ρ(K) vs λ_K", xlabel="λ_K", ylabel="ρ(K)")
         b.legend(fontsize=6)
