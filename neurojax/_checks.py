@@ -32,6 +32,18 @@ def check_shape(name: str, x, shape: tuple) -> None:
         raise ValueError(f"`{name}` must have shape {want}, got {got}")
 
 
+def check_float_dtype(name: str, x) -> None:
+    """TypeError for half precision (float16, bfloat16) and complex `x`: the LAPACK and FFT
+    kernels behind the linear algebra have none (their errors name XLA internals), and a float16
+    lasso or fixed point would be far less accurate than its tolerances. Integers and bools are
+    promoted to the default float dtype by the callers."""
+    dt = np.dtype(x.dtype if hasattr(x, "dtype") else np.result_type(x))
+    if np.issubdtype(dt, np.complexfloating) or (np.issubdtype(dt, np.floating) or
+                                                  dt.name == "bfloat16") and dt.itemsize < 4:
+        raise TypeError(f"`{name}` must be float32 or float64 (or integer), got {dt.name}: "
+                        f"cast it first, e.g. `{name}.astype(jnp.float32)`")
+
+
 def check_finite(name: str, x) -> None:
     """Raise ValueError if concrete `x` holds NaN or inf (skipped for tracers)."""
     if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):

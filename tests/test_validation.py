@@ -135,3 +135,84 @@ def _specs():
     from test_fuzz import API, SPECS
 
     return {q: SPECS[o] for q, o in API.items() if o in SPECS}
+
+
+# --- issue 37: hostile calls that gave numbers or raw errors -------------------------------------
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(tau_w=1e-30), "tau_w"), (dict(dt=1.0), "tau_r"), (dict(tau_d=1e-5), "tau_d")])
+def test_ring_config_rejects_unstable_euler_and_sub_step_delay(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        nr.RingConfig(N=10, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16, jnp.complex64])
+def test_half_precision_and_complex_are_a_type_error_naming_the_argument(dtype):
+    D, X = map(jnp.asarray, random_problem(n=3, f=8, k=12))
+    with pytest.raises(TypeError, match="`D` must be float32 or float64"):
+        ns.omp(D.astype(dtype), X, 2)
+    with pytest.raises(TypeError, match="`D` must be float32 or float64"):
+        ns.fista(D.astype(dtype), X, 0.1)
+    with pytest.raises(TypeError, match="`W`"):
+        nim.RecurrentInfoMax(jnp.ones((4, 3), dtype))
+    m = nim.RecurrentInfoMax.tonotopic(3, 4)
+    half = jax.tree.map(lambda a: a.astype(dtype), m)  # bypasses __init__, as a user might
+    with pytest.raises(TypeError, match="model.W"):
+        nim.equilibrium(half, jnp.ones(3))
+    with pytest.raises(TypeError, match="`atoms`"):
+        ns.gabor_fit(jnp.ones((6, 6), dtype), key=jax.random.key(0))
+    with pytest.raises(TypeError, match="`w0`"):
+        nr.simulate(nr.RingConfig(N=16), jnp.zeros(16, dtype), steps=4)
+
+
+def test_empty_dictionary_names_d():
+    _, X = map(jnp.asarray, random_problem(n=3, f=8, k=12))
+    with pytest.raises(ValueError, match="`D` must be .* at least one"):
+        ns.fista(jnp.zeros((8, 0)), X, 0.1)
+
+
+def test_encode_under_jit_runs_fista_and_refuses_the_homotopy():
+    D, X = map(jnp.asarray, random_problem(n=3, f=8, k=12))
+    traced = jax.jit(lambda X: ns.encode(X, D, 0.1))(X)
+    exact = ns.encode(X, D, 0.1, method="lasso_lars")
+    assert traced.method == "fista" and bool(jnp.all(traced.converged))
+    # FISTA stops at a float32 duality gap: the same lasso optimum to its tolerance
+    np.testing.assert_allclose(traced.objective, exact.objective, rtol=1e-4)
+    with pytest.raises(ValueError, match="method='fista'"):
+        jax.jit(lambda X: ns.encode(X, D, 0.1, method="lasso_lars").codes)(X)
+
+
+def test_inputs_and_configs_refuse_nonsense():
+    from neurojax.experiments import TinnitusConfig
+    from neurojax.parallel import data_mesh
+
+    with pytest.raises(ValueError, match="a_min"):
+        nim.tones(8, 10, a_min=10, a_max=-10, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="learn_W_attenuated"):
+        TinnitusConfig(learn_W_attenuated="no")
+    with pytest.raises(TypeError, match="devices"):
+        data_mesh(devices="cpu")
+
+
+def test_gaussian_closed_forms_need_a_symmetric_covariance():
+    import neurojax.info as ni
+
+    bad = jnp.array([[1.0, 0.9], [0.0, 1.0]])
+    for call in (lambda c: ni.gaussian_entropy(c), lambda c: ni.gaussian_mi(c, 1),
+                 lambda c: ni.gaussian_kl(jnp.zeros(2), c, jnp.zeros(2), jnp.eye(2))):
+        with pytest.raises(ValueError, match="symmetric"):
+            call(bad)
+        assert bool(jnp.isnan(jax.jit(call)(bad)))
+        assert bool(jnp.all(jnp.isnan(jax.vmap(call)(jnp.stack([bad, bad])))))
+        assert bool(jnp.isfinite(jax.jit(call)(jnp.eye(2) + 0.3 * (1 - jnp.eye(2)))))
+
+
+def test_constant_data_gives_an_error_or_a_documented_status():
+    with pytest.raises(ValueError, match="images"):
+        ns.whiten(jnp.ones((2, 8, 8)))
+    ims = jnp.stack([jnp.ones((8, 8)), jax.random.normal(jax.random.key(0), (8, 8))])
+    out = jax.jit(ns.whiten)(ims)
+    assert bool(jnp.all(jnp.isnan(out[0]))) and bool(jnp.all(jnp.isfinite(out[1])))
+    fit = ns.gabor_fit(jnp.full((6, 6), 0.5), key=jax.random.key(0), n_starts=2, max_steps=20)
+    assert not bool(fit.converged)  # R² is NaN: no variance to explain
+    assert bool(jnp.all(jnp.isnan(ns.kurtosis(jnp.ones((3, 5))))))  # scipy's NaN, documented

@@ -63,6 +63,9 @@ class TinnitusConfig(eqx.Module):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
                 raise ValueError(f"TinnitusConfig.{name} must be a finite number >= 0, got {v!r}")
+        if not isinstance(self.learn_W_attenuated, (bool, np.bool_)):
+            raise TypeError(f"TinnitusConfig.learn_W_attenuated must be a bool, got "
+                            f"{self.learn_W_attenuated!r}")
         if not 0 <= self.minval <= 1:
             raise ValueError(f"TinnitusConfig.minval must be in [0, 1], got {self.minval!r}")
         if self.batch_size > self.n_samples:

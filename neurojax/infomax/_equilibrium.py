@@ -10,7 +10,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg, _policy
-from .._checks import check_choice, check_finite, check_positive_int, is_concrete
+from .._checks import check_choice, check_finite, check_float_dtype, check_positive_int, is_concrete
 from .._numerics import sigmoid, sigmoid_derivatives
 
 Method = Literal["auto", "newton", "picard"]
@@ -175,6 +175,8 @@ def check_model(model) -> None:
     """TypeError unless `model` is a recurrent InfoMax network (W, K and `augment`)."""
     if not all(hasattr(model, a) for a in ("W", "K", "augment", "n_in")):
         raise TypeError(f"`model` must be a RecurrentInfoMax, got {type(model).__name__}")
+    check_float_dtype("model.W", model.W)
+    check_float_dtype("model.K", model.K)
 
 
 def check_batch(model, xs) -> None:
@@ -220,6 +222,7 @@ def raw_batch_roots(model, xs, *, method: Method = "auto", rtol=None, atol=None,
     check_choice("method", method, METHODS)
     check_batch(model, xs)
     check_finite("xs", xs)
+    check_settings(rtol, atol, max_steps)
     return _batch_roots(model, jnp.asarray(xs), method, rtol, atol, max_steps)
 
 

@@ -34,6 +34,9 @@ def tones(
     n_in = check_positive_int("n_in", n_in)
     n_samples = check_positive_int("n_samples", n_samples)
     n_tones_max = check_positive_int("n_tones_max", n_tones_max)
+    a_min, a_max = check_number("a_min", a_min), check_number("a_max", a_max)
+    if a_min > a_max:
+        raise ValueError(f"`a_min` ({a_min}) must be <= `a_max` ({a_max})")
     k_n, k_c, k_s, k_a, k_noise = jax.random.split(key, 5)
     shape = (n_samples, n_tones_max)
     fdt = jnp.zeros(0).dtype if dtype is None else jnp.dtype(dtype)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_positive_int, check_shape
+from .._checks import check_finite, check_float_dtype, check_positive_int, check_shape
 from ._equilibrium import equilibrium
 
 
@@ -39,8 +39,9 @@ class RecurrentInfoMax(eqx.Module):
         if K.ndim != 2 or K.shape[0] != K.shape[1]:
             raise ValueError(f"`K` must be square (n_out, n_out), got shape {K.shape}")
         check_shape("K", K, (n_out, n_out))
-        check_finite("W", W)
-        check_finite("K", K)
+        for name, a in (("W", W), ("K", K)):
+            check_float_dtype(name, a)
+            check_finite(name, a)
         self.W, self.K = W, K
         self.n_in, self.n_out, self.threshold = int(n_in), int(n_out), bool(threshold)
 

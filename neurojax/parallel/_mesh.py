@@ -16,6 +16,10 @@ AXIS = "data"
 def data_mesh(n_devices: int | None = None, *, devices=None) -> Mesh:
     """A 1-D mesh with axis `"data"` over `devices` (default: the first `n_devices` of
     `jax.devices()`, i.e. all devices of all processes after `jax.distributed.initialize`)."""
+    if devices is not None and (isinstance(devices, (str, bytes))
+                                or not all(isinstance(d, jax.Device) for d in devices)):
+        raise TypeError(f"`devices` must be a sequence of jax devices (e.g. jax.devices('cpu')), "
+                        f"got {devices!r}")
     devs = list(jax.devices() if devices is None else devices)
     if n_devices is not None:
         if (isinstance(n_devices, bool) or not isinstance(n_devices, int)

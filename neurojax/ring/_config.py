@@ -39,7 +39,15 @@ class RingConfig(eqx.Module):
         check_number("gain", self.gain)
         if self.drive_period is not None:
             check_number("drive_period", self.drive_period, low=0.0, strict=True)
+        for name in ("tau_r", "tau_w"):  # explicit Euler: dt/τ ≥ 2 diverges, ≥ 1 overshoots
+            if self.dt >= getattr(self, name):
+                raise ValueError(f"`dt` ({self.dt}) must be smaller than `{name}` "
+                                 f"({getattr(self, name)}): explicit Euler of a time constant "
+                                 f"≤ dt overshoots or diverges")
         ratio = self.tau_d / self.dt
+        if round(ratio) < 1:
+            raise ValueError(f"`tau_d` ({self.tau_d}) must be at least one step `dt` ({self.dt}): "
+                             f"the delay would round to {round(ratio)} steps")
         if abs(ratio - round(ratio)) > 1e-6 * max(1.0, ratio):
             warnings.warn(
                 f"`tau_d` ({self.tau_d}) is not a multiple of `dt` ({self.dt}); the delay is rounded to "

@@ -7,7 +7,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float, Int
 
-from .._checks import check_choice, check_finite, check_number, check_positive_int
+from .._checks import (
+    check_choice,
+    check_finite,
+    check_float_dtype,
+    check_number,
+    check_positive_int,
+)
 from ._blocked import OpenBlock, is_blocked, resolve_block, resume_block, run_steps_blocked
 from ._config import RingConfig, check_config
 
@@ -132,6 +138,7 @@ def initial_state(config: RingConfig, w0, *, variant: Variant = "circulant",
     want = (config.N, config.N) if variant == "full" else (config.N,)
     if w0.shape != want:
         raise ValueError(f"`w0` must have shape {want} for variant={variant!r}, got {w0.shape}")
+    check_float_dtype("w0", w0)
     check_finite("w0", w0)
     d = config.delay_steps + 1 if buffer_len is None else check_positive_int("buffer_len",
                                                                                buffer_len)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from .._checks import check_choice, check_positive_int
+from .._checks import check_choice, check_positive_int, is_concrete
 from ._lars import lasso_lars
 from ._lasso import LassoResult, check_problem, fista
 from ._omp import OMPResult, omp
@@ -68,7 +68,8 @@ def encode(X, D, alpha: float | None = None, *, method: str = "auto",
     `nonneg=True` constrains lasso codes to $a \ge 0$. `tol` and `max_steps` go to the solver
     (None: its dtype-aware default). scikit-learn's `sparse_encode(X, D.T, algorithm=
     "lasso_lars" | "lasso_cd", alpha=α)` solves the same lasso problem. `throw=True` raises if a
-    sample did not converge. Call with concrete arrays (the homotopy runs in stages from Python).
+    sample did not converge. The homotopy runs in stages from Python: under `jit`/`vmap`, `"auto"`
+    runs FISTA (and `"lasso_lars"` is a ValueError).
     """
     check_choice("method", method, METHODS)
     if n_nonzero is not None:
@@ -87,8 +88,12 @@ def encode(X, D, alpha: float | None = None, *, method: str = "auto",
     if alpha is None:
         raise ValueError(f"`alpha` is required with method={method!r}")
     D, X = check_problem(D, X, alpha)
-    if method == "auto":
-        method = choose_method(D, X, alpha, nonneg)
+    traced = not all(is_concrete(a) for a in (D, X, alpha))
+    if traced and method == "lasso_lars":
+        raise ValueError("method='lasso_lars' needs concrete arrays (the homotopy runs in stages "
+                         "from Python); under jit/vmap use method='fista' (or 'auto')")
+    if method == "auto":  # traced: FISTA, the solver that runs inside jit
+        method = "fista" if traced else choose_method(D, X, alpha, nonneg)
     kw = {} if max_steps is None else {"max_steps": max_steps}
     solve = lasso_lars if method == "lasso_lars" else fista
     r = solve(D, X, alpha, nonneg=nonneg, tol=tol, throw=throw, **kw)

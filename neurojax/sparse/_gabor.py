@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_number, check_positive_int
+from .._checks import check_finite, check_float_dtype, check_number, check_positive_int
 
 PARAMS = ("x0", "y0", "theta", "sigma_x", "sigma_y", "freq", "phase", "amplitude", "offset")
 
@@ -133,6 +133,7 @@ def gabor_fit(atoms: Float[Array, "n h w"], *, key: PRNGKeyArray, n_starts: int 
         raise ValueError(f"`atoms` must be (h, w) or (n, h, w), got shape {jnp.shape(atoms)}")
     if min(a.shape[1:]) < 3:
         raise ValueError(f"`atoms` must be at least 3×3 pixels, got {a.shape[1:]}")
+    check_float_dtype("atoms", a)
     if not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.result_type(float))
     check_finite("atoms", a)
@@ -142,6 +143,7 @@ def gabor_fit(atoms: Float[Array, "n h w"], *, key: PRNGKeyArray, n_starts: int 
     pad = 4 * max(a.shape[1:])
     keys = jax.random.split(key, a.shape[0])
     p, r2, ok = _fit(a, keys, n_starts, max_steps, rtol, atol, pad)
+    ok = ok & jnp.isfinite(r2)  # a constant atom has no variance to explain: R² NaN, not a fit
     x0, y0, th, sx, sy, f, ph, amp, c = _unpack(p.T)
     out = GaborFit(x0, y0, th, sx, sy, f, ph, amp, c, r2, ok)
     return jax.tree.map(lambda v: v[0], out) if single else out

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_number, check_positive_int
+from .._checks import check_finite, check_number, check_positive_int, is_concrete
 
 
 def extract_patches(images: Float[Array, "m h w"], size: int, n: int, *,
@@ -31,11 +31,15 @@ def whiten(images: Float[Array, "... h w"], *, f0: float | None = None) -> Float
     r"""Olshausen–Field whitening in the Fourier domain: multiply the spectrum by
     $|f|\,e^{-(|f|/f_0)^4}$ (flattens the $1/f$ amplitude spectrum of natural images and cuts the
     corners), $f_0$ = 0.4 × the Nyquist frequency by default (in cycles per image); the output is
-    scaled to unit variance per image."""
+    scaled to unit variance per image. A constant image has nothing to whiten: a ValueError
+    naming `images` eagerly, NaN for that image under `jit`."""
     im = jnp.asarray(images)
     if im.ndim < 2:
         raise ValueError(f"`images` must be at least 2-D (..., h, w), got shape {im.shape}")
     check_finite("images", im)
+    flat = jnp.ptp(im.reshape(im.shape[:-2] + (-1,)), axis=-1)
+    if is_concrete(flat) and bool(jnp.any(flat == 0)):
+        raise ValueError("`images`: a constant image has no structure to whiten (zero variance)")
     h, w = im.shape[-2:]
     fy = jnp.fft.fftfreq(h) * h
     fx = jnp.fft.fftfreq(w) * w
@@ -43,7 +47,8 @@ def whiten(images: Float[Array, "... h w"], *, f0: float | None = None) -> Float
     f0 = 0.4 * min(h, w) / 2 if f0 is None else check_number("f0", f0, low=0.0, strict=True)
     spec = jnp.fft.fft2(im - im.mean(axis=(-2, -1), keepdims=True))
     out = jnp.real(jnp.fft.ifft2(spec * f * jnp.exp(-((f / f0) ** 4))))
-    return out / jnp.std(out, axis=(-2, -1), keepdims=True)
+    sd = jnp.std(out, axis=(-2, -1), keepdims=True)
+    return jnp.where(flat[..., None, None] > 0, out / jnp.where(sd > 0, sd, 1), jnp.nan)
 
 
 class PCAResult(eqx.Module):

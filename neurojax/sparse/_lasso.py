@@ -16,7 +16,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from .._checks import check_finite, check_number, check_positive_int, raise_unless_converged
+from .._checks import (
+    check_finite,
+    check_float_dtype,
+    check_number,
+    check_positive_int,
+    raise_unless_converged,
+)
 from .._tolerance import check_tol
 from ._compaction import bucket_sizes, chunked, first_where, pad_rows, padding
 
@@ -42,8 +48,11 @@ def check_problem(D, X, alpha, init=None, check_input: bool = True):
     if not check_input:
         dtype = jnp.result_type(D, X, float)
         return D.astype(dtype), X.astype(dtype)
-    if D.ndim != 2:
-        raise ValueError(f"`D` must be (n_features, n_atoms), got shape {D.shape}")
+    if D.ndim != 2 or 0 in D.shape:
+        raise ValueError(f"`D` must be (n_features, n_atoms) with at least one of each, got shape "
+                         f"{D.shape}")
+    check_float_dtype("D", D)
+    check_float_dtype("X", X)
     if X.ndim != 2 or X.shape[1] != D.shape[0]:
         raise ValueError(f"`X` must be (n_samples, n_features = {D.shape[0]}) to match `D` "
                          f"{D.shape}, got shape {X.shape}")

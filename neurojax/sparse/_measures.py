@@ -19,7 +19,8 @@ def relu(x, theta: float = 0.0):
 
 def kurtosis(x: Float[Array, "... n"]) -> Float[Array, "..."]:
     r"""Excess kurtosis $m_4 / m_2^2 - 3$ with central moments $m_k$ (biased; equals
-    `scipy.stats.kurtosis(x, axis=-1)`). Heavier tails / more zeros → larger: a sparsity measure."""
+    `scipy.stats.kurtosis(x, axis=-1)`). Heavier tails / more zeros → larger: a sparsity measure.
+    Undefined for a constant vector ($m_2 = 0$): NaN there, as scipy's."""
     x = jnp.asarray(x)
     c = x - jnp.mean(x, axis=-1, keepdims=True)
     m2 = jnp.mean(c**2, axis=-1)
@@ -39,7 +40,7 @@ def l1(x):
 
 def hoyer(x):
     r"""Hoyer sparsity $(\sqrt n - \|x\|_1/\|x\|_2)/(\sqrt n - 1) \in [0, 1]$: 0 for a constant
-    vector, 1 for a single nonzero."""
+    vector, 1 for a single nonzero; undefined (NaN) for the zero vector."""
     x = jnp.asarray(x)
     n = x.shape[-1]
     ratio = l1(x) / jnp.linalg.norm(x, axis=-1)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_finite, check_positive_int
+from .._checks import check_finite, check_float_dtype, check_positive_int
 from ._compaction import pad_rows
 
 _ROWS = 64  # rows per block: their Gram-Schmidt bases (rows x n_nonzero x n_features) stay in cache
@@ -121,6 +121,8 @@ def omp(D, X, n_nonzero: int, *, fit_intercept: bool = False,
     if n_nonzero > min(D.shape):
         raise ValueError(f"`n_nonzero` must be <= min(n_features, n_atoms) = {min(D.shape)}, "
                          f"got {n_nonzero}")
+    check_float_dtype("D", D)
+    check_float_dtype("X", X)
     if check_input:
         check_finite("D", D)
         check_finite("X", X)
