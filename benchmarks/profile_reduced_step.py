@@ -1,6 +1,7 @@
 """Where a 40 -> 80 float32 online K step goes, for one member and for the reduced sweep's 50
 members, at the end-of-phase-2 states of the committed reduced run (results/paper/reduced): each
-part jitted and timed alone. Run it on one quiet core:
+part jitted and timed alone, and the floor of this formulation: its LAPACK chain alone, batched
+(one vmapped call per stage) and per member. Run it on one quiet core:
 
     OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/profile_reduced_step.py
 """
@@ -67,15 +68,43 @@ def profile(W, K, xt):
             "gradient (+ 2 transposed solves, update)": ms_per_call(grads, W, K, xt, h, g)}
 
 
+def lapack_chain(K, gp, w):
+    """The factorisations and solves of one member's step with raw LAPACK calls (batched under
+    `vmap`): LU of I − ΦK, χ = A⁻¹ΦW_x, χ = QR, P = QR⁻ᵀ, U = A⁻ᵀP."""
+    tri = jax.lax.linalg.triangular_solve
+    lu, _, perm = jax.lax.linalg.lu(jnp.eye(N_OUT, dtype=K.dtype) - gp[:, None] * K)
+    b = (gp[:, None] * w[:, :N_IN])[perm]
+    chi = tri(lu, tri(lu, b, left_side=True, lower=True, unit_diagonal=True), left_side=True,
+              lower=False)
+    q, r = jnp.linalg.qr(chi, mode="reduced")
+    p = tri(r, q, left_side=False, lower=False, transpose_a=True)
+    return tri(lu, tri(lu, p, left_side=True, lower=False, transpose_a=True), left_side=True,
+               lower=True, unit_diagonal=True, transpose_a=True)
+
+
+def chain_floor(W, K, xt):
+    """ms of the LAPACK chain alone for the ensemble: ONE batched call per stage (vmap; may
+    deadlock if two run at once, so only timed here) vs a `lax.map` of per-member calls."""
+    r = jax.jit(online.ensemble_roots)(W, K, xt)
+    _, gp, _ = jax.vmap(lambda hh, kk, gg: sigmoid_derivatives(hh + kk @ gg))(r.h, K, r.g)
+    batched = ms_per_call(jax.vmap(lapack_chain), K, gp, W)
+    mapped = ms_per_call(lambda *a: jax.lax.map(lambda t: lapack_chain(*t), a), K, gp, W)
+    return batched, mapped
+
+
 def main():
     with np.load(newest_checkpoint(RUN)) as z:  # (λ_K, 80, 41) and (λ_K, 80, 80): the end of phase 2
         W0, K0 = jnp.asarray(z["snap_W2"], jnp.float32), jnp.asarray(z["snap_K2"], jnp.float32)
     x = nim.tones(N_IN, 1, key=jax.random.key(0)).astype(jnp.float32)[0]
-    for E in (1, 50):
+    for E in (1, 32, 50):
         idx = np.arange(E) % W0.shape[0]
-        parts = profile(W0[idx], K0[idx], jnp.broadcast_to(online.augmented(x), (E, N_IN + 1)))
+        args = (W0[idx], K0[idx], jnp.broadcast_to(online.augmented(x), (E, N_IN + 1)))
+        parts = profile(*args)
         print(f"E = {E}: " + ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items())
               + f"; per member-step {parts['whole online_step'] / E * 1e3:.1f} us")
+        batched, mapped = chain_floor(*args)
+        print(f"  LAPACK chain alone (LU, chi solve, QR, R^-T, transposed solve): batched "
+              f"{batched / E * 1e3:.1f} us/member, per-member map {mapped / E * 1e3:.1f} us/member")
 
 
 if __name__ == "__main__":
