@@ -5,7 +5,11 @@
    Gaussians, n = 2k / 10k (d = 1 / 4 / 8 per variable) and 100k (d = 1 / 4);
 2. Gaussian-copula MI: `neurojax.info.gcmi` (and vmapped over 1,000 "time points") vs frites'
    `gcmi_1d_cc` (and a loop over it);
-3. a 1,000-permutation test: `neurojax.info.permutation_test` (one vmapped program) vs a loop over
+3. O-information of every multiplet of orders 3-5 (Gaussian copula): `neurojax.info.higher_order`
+   (one vmapped program per order, vmapped over the "variables" axis) vs `hoi.metrics.Oinfo`, on
+   hoi's documented workload scaled down (1,000 samples x 10 features x 10 variables; hoi's
+   example has 100 variables and orders 3-10);
+4. a 1,000-permutation test: `neurojax.info.permutation_test` (one vmapped program) vs a loop over
    NPEET's `mi` (and over frites' `gcmi_1d_cc`).
 
     python benchmarks/bench_info.py [--quick]
@@ -37,6 +41,11 @@ try:
     from frites.core import gcmi_1d_cc
 except ImportError:  # pragma: no cover
     gcmi_1d_cc = None
+try:
+    import hoi
+    from hoi.metrics import Oinfo
+except ImportError:  # pragma: no cover
+    hoi = Oinfo = None
 
 
 def _gauss(n, d, mi=0.5, seed=0):
@@ -106,6 +115,29 @@ def bench_gcmi(rows, n=500, n_times=1000):
                      {}))
 
 
+def bench_hoi(rows, n=1000, features=10, variables=10, orders=(3, 4, 5)):
+    rng = np.random.default_rng(2)
+    latent = rng.standard_normal((n, 1, variables))
+    x = 0.6 * latent + rng.standard_normal((n, features, variables))
+
+    @jax.jit
+    def ours(x):
+        return jax.numpy.concatenate([jax.vmap(lambda v, k=k: ni.higher_order(v, k).oinfo,
+                                               in_axes=2, out_axes=1)(x) for k in orders])
+
+    t_nj, got = _timed(lambda: ours(x), repeat=3)
+    t_hoi = diff = None
+    if Oinfo is not None:
+        fit = lambda: Oinfo(x, verbose=False).fit(minsize=orders[0], maxsize=orders[-1],  # noqa: E731
+                                                 method="gc")
+        t_hoi, ref = _timed(fit, repeat=3)
+        diff = float(np.max(np.abs(np.asarray(got) - ref)))
+    m = np.asarray(got).shape[0]
+    rows.append(_row(f"O-information, {m} multiplets of orders {orders[0]}-{orders[-1]}, n={n}, "
+                     f"{features} features x {variables} variables", "hoi", t_hoi, t_nj,
+                     {"diff_vs_hoi": diff}))
+
+
 def bench_permutations(rows, n=1000, n_perm=1000):
     x, y, _ = _gauss(n, 1, mi=0.05)
     xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
@@ -147,15 +179,17 @@ def main():
              [(d, n) for d in (1, 4, 8) for n in (2000, 10_000, 100_000)])
     bench_knn(rows, cases)
     bench_gcmi(rows)
+    bench_hoi(rows)
     bench_permutations(rows, n_perm=100 if a.quick else 1000)
     versions = {"npeet_plus": getattr(npeet, "__version__", "0.2.0" if npeet else None),
-                "frites": __import__("frites").__version__ if gcmi_1d_cc else None}
+                "frites": __import__("frites").__version__ if gcmi_1d_cc else None,
+                "hoi": getattr(hoi, "__version__", None)}
     write("info", {"note": "float64, k = 3; `speedup` = reference time / neurojax time (> 1: "
                    "neurojax faster). neurojax_s: method='auto' (k-d trees on this CPU); "
                    "neurojax_brute_s: the brute-force JAX path (the GPU path).",
                    "references": versions}, rows,
-          ["case", "npeet_s", "frites_s", "neurojax_s", "speedup", "neurojax_brute_s", "estimate",
-           "diff_vs_npeet", "diff_vs_frites", "p_value"])
+          ["case", "npeet_s", "frites_s", "hoi_s", "neurojax_s", "speedup", "neurojax_brute_s",
+           "estimate", "diff_vs_npeet", "diff_vs_frites", "diff_vs_hoi", "p_value"])
 
 
 if __name__ == "__main__":

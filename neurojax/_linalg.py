@@ -235,6 +235,14 @@ def _logdet_and_inverse(a, method):
     return 2 * jnp.sum(jnp.log(jnp.diagonal(chol))), _cho_inverse(chol)
 
 
+def logdet_and_inverse_spd(a: Float[Array, "n n"], method: str = "auto"):
+    """`(log det A, A⁻¹)` of a symmetric positive-definite matrix (no derivatives; methods as
+    :func:`logdet_spd`; log det NaN if A is not positive definite)."""
+    if method not in SPD_METHODS:
+        raise ValueError(f"`method` must be one of {SPD_METHODS}, got {method!r}")
+    return _logdet_and_inverse(a, method)
+
+
 def logdet_spd(a: Float[Array, "n n"], method: str = "auto") -> Float[Array, ""]:
     r"""$\log\det A$ of a symmetric positive-definite matrix, differentiable
     ($d\log\det A = \mathrm{tr}(A^{-1}dA)$).

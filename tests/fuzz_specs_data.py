@@ -31,8 +31,16 @@ def specs_data() -> dict:
     (key, m, x4, D, X, s1, s2, s3, labels, p, joint, scores, cov2, img, encoder, mi_est, conv,) = (
         f[k] for k in "key m x4 D X s1 s2 s3 labels p joint scores cov2 img encoder mi_est conv".split())
     S = Spec
+    s123 = jnp.concatenate([s1, s2, s3], axis=1)  # (60, 3): one multiplet of three variables
+    hoi_bad = {"x": bad_array(s123, (59,), (2, 3)), "base": st.just(1.0)}
     return {
         # info
+        ni.higher_order: S(ni.higher_order, {"x": s123, "order": 3},
+                           hoi_bad | {"order": st.sampled_from([0, 1, 4, 2.5]),
+                                      "multiplets": st.just([[0, 1, 5]])}),
+        ni.o_information: S(ni.o_information, {"x": s123}, hoi_bad),
+        ni.total_correlation: S(ni.total_correlation, {"x": s123}, hoi_bad),
+        ni.dual_total_correlation: S(ni.dual_total_correlation, {"x": s123}, hoi_bad),
         ni.ConcatCritic: S(ni.ConcatCritic, {"d_x": 1, "d_y": 1, "key": key},
                            {"d_x": count(), "d_y": count()}),
         ni.SeparableCritic: S(ni.SeparableCritic, {"d_x": 1, "d_y": 1, "key": key},

@@ -48,6 +48,13 @@ from ._gaussian import (
     gaussian_mi as gaussian_mi,
     rho_for_mi as rho_for_mi,
 )
+from ._hoi import (
+    HigherOrderResult as HigherOrderResult,
+    dual_total_correlation as dual_total_correlation,
+    higher_order as higher_order,
+    o_information as o_information,
+    total_correlation as total_correlation,
+)
 from ._knn import kl_entropy as kl_entropy, ksg_cmi as ksg_cmi, ksg_mi as ksg_mi
 from ._resampling import (
     BootstrapResult as BootstrapResult,

@@ -45,7 +45,7 @@ def copnorm(x) -> Float[Array, "n *d"]:
     return ndtri(ranks.astype(dtype) / (n + 1))
 
 
-def _log_scale(base):
+def log_scale(base):
     if not (base > 0 and base != 1 and np.isfinite(base)):
         raise ValueError(f"`base` must be finite, > 0 and != 1, got {base}")
     return float(np.log(base))  # a Python float: float32 results stay float32
@@ -57,7 +57,7 @@ def _half_logdet(c):
     return 0.5 * _linalg.logdet_spd(c)
 
 
-def _bias(d, n):
+def entropy_bias(d, n):
     """The analytic bias of ½ log det of a sample covariance of d Gaussian dimensions from n
     samples (subtracted from the raw estimate)."""
     j = jnp.arange(1, d + 1)
@@ -71,7 +71,7 @@ def gaussian_block_entropies(z, blocks, biascorrect, n):
     for cols in blocks:
         idx = np.asarray(cols)
         h = _half_logdet(c[np.ix_(idx, idx)])
-        out.append(h - _bias(len(idx), n).astype(h.dtype) if biascorrect else h)
+        out.append(h - entropy_bias(len(idx), n).astype(h.dtype) if biascorrect else h)
     return out
 
 
@@ -85,7 +85,7 @@ def gaussian_mi_samples(x, y, *, biascorrect: bool = True, base: float = np.e) -
     {\det\Sigma_{xy}}$ from the sample covariances, bias-corrected (frites' `mi_1d_gg`)."""
     x, y = check_paired(("x", "y"), x, y)
     _enough(x.shape[0], x.shape[1] + y.shape[1])
-    return _mi_gg(x, y, biascorrect, False) / _log_scale(base)
+    return _mi_gg(x, y, biascorrect, False) / log_scale(base)
 
 
 def gaussian_mi_of(x, y):
@@ -114,7 +114,7 @@ def gcmi(x, y, *, biascorrect: bool = True, base: float = np.e) -> Float[Array, 
     Gaussian MI of :func:`copnorm`-ed variables (frites' `gcmi_1d_cc`; bits with `base=2`)."""
     x, y = check_paired(("x", "y"), x, y)
     _enough(x.shape[0], x.shape[1] + y.shape[1])
-    return _gcmi_cc(x, y, biascorrect) / _log_scale(base)
+    return _gcmi_cc(x, y, biascorrect) / log_scale(base)
 
 
 @functools.partial(jax.jit, static_argnames="biascorrect")
@@ -128,7 +128,7 @@ def gccmi(x, y, z, *, biascorrect: bool = True, base: float = np.e) -> Float[Arr
     `gccmi_1d_ccc`)."""
     x, y, z = check_paired(("x", "y", "z"), x, y, z)
     _enough(x.shape[0], x.shape[1] + y.shape[1] + z.shape[1])
-    return _gccmi_ccc(x, y, z, biascorrect) / _log_scale(base)
+    return _gccmi_ccc(x, y, z, biascorrect) / log_scale(base)
 
 
 @functools.partial(jax.jit, static_argnames="biascorrect")
@@ -181,7 +181,7 @@ def gcmi_mixed(x, labels, n_classes: int | None = None, *, biascorrect: bool = T
         if counts.min() < x.shape[1] + 2:
             raise ValueError(f"every class needs at least {x.shape[1] + 2} samples, got "
                              f"{counts.tolist()}")
-    return _mi_model_gd(copnorm(x), labels, n_classes, biascorrect) / _log_scale(base)
+    return _mi_model_gd(copnorm(x), labels, n_classes, biascorrect) / log_scale(base)
 
 
 @functools.partial(jax.jit, static_argnames=("n_classes", "biascorrect"))
@@ -194,7 +194,7 @@ def _mi_model_gd(x, labels, n_classes: int, biascorrect: bool):
         nc = jnp.sum(m)
         xc = (x - jnp.sum(m[:, None] * x, axis=0) / nc) * m[:, None]
         h = _half_logdet(xc.T @ xc / (nc - 1))
-        return (h - _bias(d, nc).astype(h.dtype) if biascorrect else h), nc
+        return (h - entropy_bias(d, nc).astype(h.dtype) if biascorrect else h), nc
 
     hc, nc = jax.vmap(class_h)(jnp.arange(n_classes))
     return hx - jnp.sum(nc / n * hc)
