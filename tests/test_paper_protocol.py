@@ -196,3 +196,40 @@ def test_members_split_over_a_device_mesh_equal_one_device():
     r = subprocess.run([sys.executable, "-c", _REFUSE_SCRIPT], env=env, capture_output=True,
                        text=True, timeout=300)
     assert "RESULT `mesh`: splitting members over several CPU devices" in r.stdout, r.stderr
+
+
+def test_resume_checks_metadata_and_array_shapes(x64, tmp_path):
+    """A checkpoint whose metadata or arrays disagree with the run is an error naming the file
+    and the field, never a run on the wrong state (issue 37)."""
+    import json
+
+    import numpy as np
+
+    from neurojax.experiments._checkpoint import RunDirectory
+
+    cfg = _cfg(steps=(20, 40, 20))
+    run_paper(cfg, seed=0, out=tmp_path / "a", stop_after=40)  # in phase 2
+    (ckpt,) = [p for p in (tmp_path / "a").iterdir() if p.name.startswith("ckpt-")]
+    meta = json.loads((ckpt / "meta.json").read_text())
+    for field, value in (("phase", 7), ("step", 10_000), ("step", -1), ("phase", "2")):
+        (ckpt / "meta.json").write_text(json.dumps(meta | {field: value}))
+        with pytest.raises(ValueError, match=rf"meta.json: `{field}`"):
+            run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    (ckpt / "meta.json").write_text(json.dumps(meta))
+    with np.load(ckpt / "arrays.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    for name, bad in (("W", arrays["W"][:, :3]), ("snap_K1", arrays["snap_K1"].reshape(-1)),
+                      ("h2_cost", arrays["h2_cost"][:, :1])):
+        np.savez(ckpt / "arrays.npz", **(arrays | {name: bad}))
+        with pytest.raises(ValueError, match=rf"arrays.npz: array `{name}` has shape"):
+            run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    np.savez(ckpt / "arrays.npz", **{k: v for k, v in arrays.items() if k != "K"})
+    with pytest.raises(ValueError, match="array `K` is missing"):
+        run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
+    np.savez(ckpt / "arrays.npz", **arrays)
+    assert not run_paper(cfg, seed=0, out=tmp_path / "a", resume=True).interrupted
+    # an array the loader could not read back is refused before anything is written
+    run = RunDirectory(tmp_path / "b", {"x": 1})
+    with pytest.raises(ValueError, match="dtype object"):
+        run.save({"ragged": np.array([np.zeros(2), np.zeros(3)], dtype=object)}, {})
+    assert run.latest_name() is None

@@ -178,3 +178,21 @@ def test_the_one_crossing_helper():
     assert none["crossing"] is None and "below 4.0" in none["reason"]
     with pytest.raises(ValueError, match="rho"):
         crossing([0.1, 0.2], [3.0])
+
+
+def test_resume_refuses_a_truncated_snapshot_or_bad_metadata(tmp_path):
+    import json
+
+    cfg = TinnitusConfig(**TINY)
+    run_protocol(cfg, key=jax.random.key(0), checkpoint_dir=tmp_path, stop_after=50)
+    (ckpt,) = [p for p in tmp_path.iterdir() if p.name.startswith("ckpt-")]
+    with np.load(ckpt / "arrays.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(ckpt / "arrays.npz", **(arrays | {"p1_0": arrays["p1_0"][:3]}))
+    with pytest.raises(ValueError, match="arrays.npz: array `p1_0` has shape"):
+        run_protocol(cfg, key=jax.random.key(0), checkpoint_dir=tmp_path, resume=True)
+    np.savez(ckpt / "arrays.npz", **arrays)
+    meta = json.loads((ckpt / "meta.json").read_text())
+    (ckpt / "meta.json").write_text(json.dumps(meta | {"phase": 7}))
+    with pytest.raises(ValueError, match="meta.json: `phase`"):
+        run_protocol(cfg, key=jax.random.key(0), checkpoint_dir=tmp_path, resume=True)

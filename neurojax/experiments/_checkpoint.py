@@ -134,7 +134,14 @@ class RunDirectory:
         return names[-1] if names else None
 
     def save(self, arrays: dict, meta: dict) -> Path:
-        """Publish a new checkpoint holding `arrays` (name -> NumPy array) and `meta` (JSON)."""
+        """Publish a new checkpoint holding `arrays` (name -> NumPy array) and `meta` (JSON).
+        Arrays that `load` could not read back (object dtype) are a ValueError before anything
+        is written."""
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        bad = sorted(k for k, v in arrays.items() if v.dtype.hasobject)
+        if bad:
+            raise ValueError(f"checkpoint arrays {bad} have dtype object (ragged or non-numeric): "
+                             f"they could not be loaded back")
         for stale in self.path.glob(".tmp-ckpt-*"):
             shutil.rmtree(stale, ignore_errors=True)
         last = self.latest_name()
@@ -144,7 +151,7 @@ class RunDirectory:
         tmp.mkdir()
         _fault("arrays")
         with open(tmp / "arrays.npz", "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         _fault("meta")
@@ -176,3 +183,28 @@ class RunDirectory:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"resume: cannot read {folder / 'arrays.npz'}: {err}") from None
         return arrays, meta
+
+    def check_meta(self, meta: dict, steps: tuple) -> None:
+        """ValueError naming the newest `meta.json` and the field unless `phase` is an int in
+        [1, len(steps) + 1] (the last: finished) and `step` an int in [0, steps[phase - 1]]."""
+        where = self.path / str(self.latest_name()) / "meta.json"
+        phase, step = meta.get("phase"), meta.get("step")
+        if isinstance(phase, bool) or not isinstance(phase, int) or not 1 <= phase <= len(steps) + 1:
+            raise ValueError(f"resume: {where}: `phase` must be an integer in [1, "
+                             f"{len(steps) + 1}], got {phase!r}")
+        limit = steps[phase - 1] if phase <= len(steps) else 0
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= limit:
+            raise ValueError(f"resume: {where}: `step` must be an integer in [0, {limit}] for "
+                             f"phase {phase}, got {step!r}")
+
+    def check_arrays(self, arrays: dict, expected: dict) -> None:
+        """ValueError naming the newest `arrays.npz` and the array that is missing or whose shape
+        differs from `expected` ({name: shape}, None for any size of that axis)."""
+        where = self.path / str(self.latest_name()) / "arrays.npz"
+        for name, shape in expected.items():
+            if name not in arrays:
+                raise ValueError(f"resume: {where}: array `{name}` is missing")
+            got = arrays[name].shape
+            if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got)):
+                raise ValueError(f"resume: {where}: array `{name}` has shape {got}, this run "
+                                 f"needs {tuple('*' if s is None else s for s in shape)}")

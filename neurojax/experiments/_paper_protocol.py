@@ -198,6 +198,26 @@ def _sharded_chunk(mesh, W, K, active, cost, gains, rates, *rest):
     return res
 
 
+def _expected_arrays(config, meta, arrays) -> dict:
+    """{name: shape} a checkpoint of `config` must hold at `meta`'s phase and step (the members
+    per phase: 1, then one per λ_K, then one per λ_K and profile)."""
+    L, P = len(config.penalties), len(config.profiles)
+    members = {0: 1, 1: 1, 2: L, 3: L * P, 4: L * P}
+    n, n_w = config.n_out, config.n_in + 1
+    phase = meta["phase"]
+    saved = phase if meta["step"] > 0 else phase - 1  # the phase whose networks `W`, `K` are
+    e = members[saved]
+    out = {"W": (e, n, n_w), "K": (e, n, n), "active": (e,),
+           "cost": (e,) if arrays.get("cost", np.zeros(0)).size else (0,)}
+    for p in range(1, min(phase, 4)):  # finished phases: their networks
+        out |= {f"snap_W{p}": (members[p], n, n_w), f"snap_K{p}": (members[p], n, n)}
+    for p in (1, 2, 3):
+        for k in ("cost", "fp_steps", "sound", "active", "rho"):
+            if f"h{p}_{k}" in arrays:
+                out[f"h{p}_{k}"] = (None, members[p])
+    return out
+
+
 def _rates(config, penalties, dt):
     E = len(penalties)
     c = lambda v: jnp.full(E, v, dt)  # noqa: E731
@@ -264,6 +284,8 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
     snaps = {}
     if resume:
         arrays, meta = run_dir.load()
+        run_dir.check_meta(meta, tuple(config.steps))
+        run_dir.check_arrays(arrays, _expected_arrays(config, meta, arrays))
         state = {"phase": meta["phase"], "step": meta["step"], "W": arrays["W"], "K": arrays["K"],
                  "active": arrays["active"],
                  "cost": arrays["cost"] if arrays["cost"].size else None}

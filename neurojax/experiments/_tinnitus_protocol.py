@@ -170,12 +170,14 @@ class _Checkpoints:
             arrays |= {f"p{phase}_{i}": np.asarray(v) for i, v in enumerate(jax.tree.leaves(m))}
         self.run.save(arrays, meta)
 
-    @staticmethod
-    def restore(arrays, like_state, like_snapshots):
+    def restore(self, arrays, like_state, like_snapshots):
         """`((models, states), snapshots)` from checkpoint arrays, shaped like the given PyTrees
-        (`like_snapshots`: {phase: model}; only the phases present are restored)."""
+        (`like_snapshots`: {phase: model}; only the phases present are restored). An array that
+        is missing or of another shape is a ValueError naming the file and the array."""
         def fill(like, prefix):
             leaves, tree = jax.tree.flatten(like)
+            self.run.check_arrays(arrays, {f"{prefix}{i}": jnp.shape(v)
+                                           for i, v in enumerate(leaves)})
             return jax.tree.unflatten(tree, [jnp.asarray(arrays[f"{prefix}{i}"], v.dtype)
                                              for i, v in enumerate(leaves)])
 
@@ -224,6 +226,7 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
     snapshots = {0: model}
     if resume:
         arrays, meta = ckpt.run.load()  # ValueError naming a file it cannot read
+        ckpt.run.check_meta(meta, tuple(config.steps(p) for p in PHASES))
         # the phase whose models/states were saved: at step 0 of a phase, the previous one's
         phase_saved = meta["phase"] if meta["step"] > 0 else meta["phase"] - 1
         n = P if phase_saved == 3 else 1
