@@ -57,11 +57,16 @@ def test_neighbour_backends_agree_exactly(x64, d):
     assert float(ni.ksg_mi(x, y, method="brute")) == pytest.approx(
         float(ni.ksg_mi(x, y, method="kdtree")), abs=1e-13)
     a = float(ni.ksg_mi(x, y, method="brute"))
-    # inside jit the brute backend runs; "kdtree" refuses traced inputs
+    # inside jit both backends run (the trees through a host callback) and agree
     # (the same counts; the final mean may round differently inside a larger program)
-    assert float(jax.jit(lambda u, v: ni.ksg_mi(u, v))(x, y)) == pytest.approx(a, abs=1e-13)
-    with pytest.raises(ValueError, match="kdtree"):
-        jax.jit(lambda u, v: ni.ksg_mi(u, v, method="kdtree"))(x, y)
+    for how in ("auto", "brute", "kdtree"):
+        traced = jax.jit(lambda u, v, how=how: ni.ksg_mi(u, v, method=how))(x, y)
+        assert float(traced) == pytest.approx(a, abs=1e-13)
+    # vmapped (one callback per element): each element as its eager value
+    ys = jnp.stack([y, y[::-1], 2 * y])
+    got = jax.vmap(lambda v: ni.ksg_mi(x, v, method="kdtree"))(ys)
+    want = [float(ni.ksg_mi(x, v, method="brute")) for v in ys]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13)
 
 
 def test_gcmi_matches_frites(x64):

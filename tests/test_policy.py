@@ -31,7 +31,7 @@ def test_policy_names():
     with _policy.use_policy("gpu"):
         assert _policy.backend() == "gpu"
         assert _policy.newton_fallback() == "select"
-        assert _policy.knn_method(True) == "brute"
+        assert _policy.knn_method() == "brute"
         assert _policy.sequential_lapack() == (jax.default_backend() == "cpu")  # never overridden
     assert _policy.newton_fallback() == ("map" if jax.default_backend() == "cpu" else "select")
     with pytest.raises(ValueError, match="name"):

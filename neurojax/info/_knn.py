@@ -23,6 +23,7 @@ from ._neighbours import (
     kdtree_counts,
     kth_distance,
     resolve_method,
+    traced_kdtree_counts,
 )
 from ._reference import check_correction, gaussian_reference_bias
 
@@ -59,6 +60,11 @@ def _counts(blocks, subsets, k, method, chunk):
     the array module to finish the estimate with (NumPy on the host k-d tree path, so that small
     problems pay no per-op JAX dispatch; `jax.numpy` on the brute path)."""
     how = resolve_method(method, *blocks)
+    if how == "kdtree" and not all(is_concrete(b) for b in blocks):  # traced: a host callback
+        join = lambda idx: jnp.concatenate([blocks[i] for i in idx], axis=1)  # noqa: E731
+        eps, counts = traced_kdtree_counts(join(range(len(blocks))),
+                                           tuple(join(s) for s in subsets), k)
+        return counts, jnp, eps
     if how == "kdtree":
         blocks = [np.asarray(b) for b in blocks]
         join = lambda idx: np.concatenate([blocks[i] for i in idx], axis=1)  # noqa: E731
@@ -166,8 +172,8 @@ def ksg_mi(x, y, k: int = 3, *, method: str = "auto", chunk: int | None = None,
     Arguments:
         x: (n,) or (n, d_x) samples; y: (n,) or (n, d_y), paired with `x`.
         k: neighbours, 1 <= k < n.
-        method: the neighbour backend, `"auto"` (a k-d tree on a CPU for concrete inputs,
-            brute-force JAX tiles otherwise: under jit/vmap and on accelerators), `"brute"` or
+        method: the neighbour backend, `"auto"` (k-d trees on the host on a CPU, also under
+            jit/vmap through a callback; brute-force JAX tiles on accelerators), `"brute"` or
             `"kdtree"` (see `neurojax/info/_neighbours.py`); both give the same value.
         rescale: `"std"` (default: each column centred and divided by its standard deviation,
             so that the estimate does not depend on the variables' units: it is invariant to
