@@ -173,3 +173,24 @@ def test_ksg_degenerate_data_eager_and_traced():
         assert np.isnan(float(jitted(u, v)))
     batch = jax.vmap(lambda u: ni.ksg_mi(u, y))(np.stack([x, nan_x, const]))
     assert np.isfinite(float(batch[0])) and np.all(np.isnan(np.asarray(batch[1:])))
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "integers", "offset"])
+def test_sorted_counts_equal_brute_force(x64, kind):
+    """1-D marginal counts by sorting = the brute-force count of fl(|m_j - m_i|) < eps_i, also at
+    the boundary, with ties, and where m_i + eps rounds differently from the distance."""
+    from neurojax.info._neighbours import sorted_counts
+
+    rng = np.random.default_rng(["normal", "ties", "integers", "offset"].index(kind))
+    for trial in range(25):
+        n = int(rng.integers(5, 300))
+        m = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4)
+        m = {"normal": m, "ties": np.round(m, 1), "integers": rng.integers(0, 5, n) * 1.0,
+             "offset": m * 1e6 + 1e9}[kind]
+        for dt in (np.float64, np.float32):
+            mm = m.astype(dt)
+            eps = np.abs(mm[rng.integers(0, n, n)] - mm).astype(dt)  # distances to data points
+            eps[rng.random(n) < 0.1] = 0
+            brute = [int(np.sum(np.abs(mm - mm[i]) < eps[i])) - 1 if eps[i] > 0 else 0
+                     for i in range(n)]
+            np.testing.assert_array_equal(sorted_counts(mm, eps), brute)
