@@ -182,7 +182,7 @@ def test_sorted_counts_equal_brute_force(x64, kind):
     from neurojax.info._neighbours import sorted_counts
 
     rng = np.random.default_rng(["normal", "ties", "integers", "offset"].index(kind))
-    for trial in range(25):
+    for _ in range(25):
         n = int(rng.integers(5, 300))
         m = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4)
         m = {"normal": m, "ties": np.round(m, 1), "integers": rng.integers(0, 5, n) * 1.0,

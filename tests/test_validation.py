@@ -1,5 +1,6 @@
 """Bad hyperparameters are rejected by name (issue 24 items), and solvers accept traced ones."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -216,3 +217,15 @@ def test_constant_data_gives_an_error_or_a_documented_status():
     fit = ns.gabor_fit(jnp.full((6, 6), 0.5), key=jax.random.key(0), n_starts=2, max_steps=20)
     assert not bool(fit.converged)  # R² is NaN: no variance to explain
     assert bool(jnp.all(jnp.isnan(ns.kurtosis(jnp.ones((3, 5))))))  # scipy's NaN, documented
+
+
+def test_ring_result_flags_non_finite_runs_and_states():
+    cfg = nr.RingConfig(N=16)
+    ok = nr.simulate(cfg, jnp.zeros(16), steps=20)
+    assert bool(ok.finite)
+    w0 = jnp.zeros(16).at[3].set(jnp.nan)
+    traced = jax.jit(lambda w: nr.simulate(cfg, w, steps=20).finite)(w0)
+    assert not bool(traced)  # NaN weights under jit: flagged, not finite rates beside NaN weights
+    bad = eqx.tree_at(lambda s: s.w, ok.state, ok.state.w.at[0].set(jnp.nan))
+    with pytest.raises(ValueError, match="state.w"):
+        nr.simulate(cfg, state=bad, steps=5)

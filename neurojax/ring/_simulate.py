@@ -45,12 +45,15 @@ class RingState(eqx.Module):
 
 class SimulationResult(eqx.Module):
     """Result of :func:`simulate`: the final `state` (pass it back to continue), the recorded
-    `rates` (every `record_every` steps: (steps // record_every, N)), and the recorded `weights`
-    (every `record_weights_every` steps; None when not asked for)."""
+    `rates` (every `record_every` steps: (steps // record_every, N)), the recorded `weights`
+    (every `record_weights_every` steps; None when not asked for), and `finite`: whether the
+    final rates and weights and every recorded frame are finite (False: the run diverged or
+    started from non-finite values, e.g. a NaN in `w0` under `jit`)."""
 
     state: RingState
     rates: Float[Array, "frames n"]
     weights: Float[Array, "wframes ..."] | None = None
+    finite: Array = True
 
 
 class RingParams(eqx.Module):
@@ -122,6 +125,8 @@ def check_state(state, config: RingConfig, variant: str) -> None:
     if state.w.shape != want:
         raise ValueError(f"`state` has weights of shape {state.w.shape}; variant={variant!r} "
                          f"needs {want}")
+    for name, a in (("state.buffer", state.buffer), ("state.w", state.w)):
+        check_finite(name, a)  # a resumed state with NaN would run on silently
     blk = state.block
     if blk is not None and (variant != "full" or blk.w0.shape != want
                             or blk.R.shape[-1] != config.N):
@@ -394,4 +399,9 @@ def simulate(
     out = run_batch(jax.tree.map(add, state), jax.tree.map(add, p), steps, variant,
                     bool(stimulate), bool(plastic), record_every, weights_every, block)
     state, rec, ws = jax.tree.map(lambda x: x[0], out)
-    return SimulationResult(state=state, rates=rec, weights=None if weights_every is None else ws)
+    ws = None if weights_every is None else ws
+    finite = jnp.all(jnp.isfinite(state.w)) & jnp.all(jnp.isfinite(state.buffer)) & jnp.all(
+        jnp.isfinite(rec))
+    if ws is not None:
+        finite = finite & jnp.all(jnp.isfinite(ws))
+    return SimulationResult(state=state, rates=rec, weights=ws, finite=finite)
