@@ -1,5 +1,7 @@
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from sklearn.decomposition import sparse_encode
@@ -152,3 +154,35 @@ def test_zero_dictionary_gives_zero_codes():
     for r in (ns.fista(np.zeros((8, 16)), X, 0.1), ns.ista(np.zeros((8, 16)), X, 0.1),
               ns.encode(X, np.zeros((8, 16)), 0.1)):
         assert np.all(np.asarray(r.codes) == 0) and bool(np.all(np.asarray(r.converged)))
+
+
+def test_gradients_through_fista_by_implicit_differentiation(x64):
+    """jax.grad through `fista` (its while loop is never differentiated): the codes' derivatives
+    from the optimality conditions equal central finite differences, in D, X and alpha, and
+    forward mode agrees with reverse mode (issue 37: was a raw while_loop error)."""
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((10, 15))
+    D = jnp.asarray(D / np.linalg.norm(D, axis=0))
+    X = jnp.asarray(rng.standard_normal((4, 10)))
+    weights = jnp.arange(1.0, 16.0)
+
+    def f(D, X, alpha):
+        return jnp.sum(ns.fista(D, X, alpha, tol=1e-13, max_steps=20_000).codes ** 2 * weights)
+
+    gD, gX, ga = jax.grad(f, argnums=(0, 1, 2))(D, X, 0.2)
+    eps = 1e-6
+    for which, grad in ((0, gD), (1, gX)):
+        args = [D, X]
+        for idx in [(3, 1), (5, 14), (0, 8)] if which == 0 else [(1, 0), (2, 7), (3, 9)]:
+            plus, minus = list(args), list(args)
+            plus[which] = args[which].at[idx].add(eps)
+            minus[which] = args[which].at[idx].add(-eps)
+            fd = (f(*plus, 0.2) - f(*minus, 0.2)) / (2 * eps)
+            assert float(grad[idx]) == pytest.approx(float(fd), rel=1e-6, abs=1e-8)
+    fd = (f(D, X, 0.2 + eps) - f(D, X, 0.2 - eps)) / (2 * eps)
+    assert float(ga) == pytest.approx(float(fd), rel=1e-6)
+    assert float(jax.jvp(lambda a: f(D, X, a), (0.2,), (1.0,))[1]) == pytest.approx(float(ga),
+                                                                                   rel=1e-10)
+    # under jit and vmap over penalties
+    many = jax.jit(jax.vmap(jax.grad(lambda a: f(D, X, a))))(jnp.array([0.1, 0.2]))
+    assert float(many[1]) == pytest.approx(float(ga), rel=1e-8)
