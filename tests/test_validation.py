@@ -229,3 +229,11 @@ def test_ring_result_flags_non_finite_runs_and_states():
     bad = eqx.tree_at(lambda s: s.w, ok.state, ok.state.w.at[0].set(jnp.nan))
     with pytest.raises(ValueError, match="state.w"):
         nr.simulate(cfg, state=bad, steps=5)
+
+
+def test_lipschitz_of_a_large_dictionary_does_not_overflow_early():
+    D = jnp.asarray(np.random.default_rng(0).standard_normal((16, 32)), jnp.float32)
+    L = float(ns.lipschitz(D))
+    assert float(ns.lipschitz(D * 1e15)) == pytest.approx(L * 1e30, rel=1e-5)  # was NaN
+    assert float(ns.lipschitz(D * 1e20)) == float("inf")  # L itself overflows float32
+    assert not bool(jnp.any(ns.fista(D * 1e20, jnp.ones((2, 16)), 0.1).converged))

@@ -95,6 +95,11 @@ def step_lipschitz(D):
 
 @functools.partial(jax.jit, static_argnames="steps")
 def _lipschitz(D, steps):
+    # iterate on D / max|D|: D^T D v of a large dictionary overflows long before L does
+    # (D * 1e20 in float32 gave NaN); L = scale² L(D / scale), inf only if L itself overflows
+    scale = jnp.max(jnp.abs(D))
+    scale = jnp.where(scale > 0, scale, 1)
+    D = D / scale
     v0 = jax.random.normal(jax.random.key(0), (D.shape[1],), D.dtype)
     v0 = v0 / jnp.linalg.norm(v0)
 
@@ -104,7 +109,7 @@ def _lipschitz(D, steps):
         return jnp.where(norm > 0, w / jnp.where(norm > 0, norm, 1), v)
 
     v = jax.lax.fori_loop(0, steps, body, v0)
-    return 1.001 * jnp.sum((D @ v) ** 2)
+    return (1.001 * jnp.sum((D @ v) ** 2)) * scale * scale
 
 
 _MAX_STEP_GROWTH = 64.0  # adaptive steps range over [1/L, 64/L]
