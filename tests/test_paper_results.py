@@ -42,11 +42,17 @@ def test_plateau_is_the_relative_change_over_the_last_fraction():
 
 
 def test_output_count_figure_from_a_summary(tmp_path):
+    from neurojax.experiments._output_count import shelf_end
+
     summary = {"80": {"crossing": {"crossing": 0.04}, "rho_step": [60_000, 70_000],
-                      "rho_log": [[4.5, 3.0], [4.4, 2.9]]},
+                      "rho_log": [[4.5, 3.5, 1.0], [4.4, 3.4, 1.0]], "penalties": [0.02, 0.1, 0.2],
+                      "rho_before": [4.4, 3.4, 1.0]},
                "60": {"crossing": {"crossing": 0.045}}}
     path = figure(summary, tmp_path / "oc.png")
     assert path.exists() and path.stat().st_size > 10_000
+    # the end of the shelf: where ρ(K) passes 3 going down, linear in λ_K
+    assert shelf_end(summary["80"]) == pytest.approx(0.1 + 0.1 * 0.4 / 2.4)
+    assert shelf_end(summary["60"]) is None
 
 
 @pytest.mark.slow
