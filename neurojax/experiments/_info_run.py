@@ -99,7 +99,8 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
                    progress: bool = True) -> dict:
     """Deep InfoMax on scikit-learn's digits (8×8): train the encoder on 70 % of the images, then
     a linear probe (logistic regression) on held-out digits of the learned `features` vs raw pixels
-    (64), PCA with the same number of components, and the same encoder untrained.
+    (64), PCA with the same number of components, and the same encoder untrained; also of the
+    local feature map (flattened, `*_local`: the paper's "conv" evaluation) trained and untrained.
 
     `probe_at`: step counts (< `steps`) at which training pauses to probe the features and to
     evaluate the bound on 128 held-out digits (`probe_curve`); training then continues (same
@@ -117,6 +118,12 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
     encoder0 = ni.DIMEncoder(images.shape[1:], features, key=k_enc)
     enc = lambda e, x: jax.vmap(e)(jnp.asarray(x, jnp.result_type(float)))  # noqa: E731
     probe = lambda e: _probe(enc(e, tr), y_tr, enc(e, te), y_te, seed)  # noqa: E731
+
+    def local(e, x):  # the local feature map, flattened (Hjelm et al.'s "conv" evaluation)
+        x = jnp.asarray(x, jnp.result_type(float))
+        return jax.vmap(e.local)(x).reshape(len(x), -1)
+
+    probe_local = lambda e: _probe(local(e, tr), y_tr, local(e, te), y_te, seed)  # noqa: E731
     held_out = jnp.asarray(te[:128], jnp.result_type(float))
     stops = sorted({int(s) for s in probe_at if 0 < s < steps}) + [steps]
     if progress:
@@ -144,6 +151,8 @@ def dim_experiment(out: Path, *, seed: int = 0, features: int = 32, steps: int =
                                   (flat_te - p.mean) @ p.components, y_te, seed),
         "random_encoder": random_accuracy,
         "deep_infomax": curve[-1]["accuracy"] if curve else probe(encoder),
+        "random_encoder_local": probe_local(encoder0),
+        "deep_infomax_local": probe_local(encoder),
     }
     fig, ax = plot.figure(3 if curve else 2, size=4.5)
     ax[0].plot(history)
