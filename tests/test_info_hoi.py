@@ -102,3 +102,35 @@ def test_bad_input_named():
     dup = np.concatenate([x[:, :2], x[:, :1]], axis=1)
     r = ni.higher_order(dup, 3)
     assert not bool(r.valid[0]) and bool(jnp.isnan(r.dtc[0]))
+
+
+@pytest.mark.filterwarnings("ignore:scatter inputs:FutureWarning")
+def test_knn_estimator_equals_hoi_where_hoi_does_not_clip(x64):
+    """hoi's KNN entropy clips negative entropies to 0 (ours does not): on data scaled so that
+    every entropy is positive the two agree to hoi's float32 storage."""
+    hoi = pytest.importorskip("hoi.metrics")
+    x = 10 * _data(n=300)
+    for order in (3, 4):
+        ours = ni.higher_order(x, order, estimator="knn")
+        assert bool(jnp.all(ours.valid))
+        for field, cls in (("oinfo", hoi.Oinfo), ("tc", hoi.TC), ("dtc", hoi.DTC)):
+            ref = cls(x, verbose=False).fit(minsize=order, maxsize=order, method="knn")[:, 0]
+            np.testing.assert_allclose(getattr(ours, field), ref, rtol=4e-7, atol=1e-7)
+
+
+def test_knn_estimator_identities_and_truth(x64):
+    rng = np.random.default_rng(1)
+    cov = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.5], [0.3, 0.5, 1.0]])
+    x = rng.multivariate_normal(np.zeros(3), cov, size=2000)
+    r = ni.higher_order(x, 3, estimator="knn", base=np.e)
+    np.testing.assert_allclose(r.oinfo, r.tc - r.dtc, rtol=0, atol=1e-12)
+    true_tc = 0.5 * (np.sum(np.log(np.diag(cov))) - np.log(np.linalg.det(cov)))
+    assert float(r.tc[0]) == pytest.approx(true_tc, abs=0.05)  # KL's sampling error at n = 2,000
+    # k + 1 copies of a sample put a zero k-th distance in every entropy: flagged, never a number
+    dup = np.concatenate([x[:200], x[:1], x[:1], x[:1]])
+    bad = ni.higher_order(dup, 3, estimator="knn")
+    assert not bool(bad.valid[0]) and not bool(jnp.isfinite(bad.oinfo[0]))
+    with pytest.raises(ValueError, match="estimator"):
+        ni.higher_order(x, 3, estimator="kde")
+    with pytest.raises(ValueError, match="`k`"):
+        ni.higher_order(x[:10], 3, estimator="knn", k=10)

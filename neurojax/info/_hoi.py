@@ -8,13 +8,19 @@ For a multiplet $X^n = (X_1, \dots, X_n)$, with $X_{-j}$ all variables but $X_j$
 - O-information $\Omega = TC - DTC = (n - 2)\,H(X^n) + \sum_j [H(X_j) - H(X_{-j})]$;
   $\Omega > 0$: redundancy dominates, $\Omega < 0$: synergy.
 
-Estimator (the one of the JAX library `hoi`, by the authors of frites, method `"gc"`): each
-variable is copula-normalised once (its ranks mapped to a standard normal) and demeaned; every
-entropy is then the Gaussian entropy of a principal submatrix of the one covariance matrix $C$ of
-all variables, with the analytic bias correction of Ince et al. (2017). One multiplet costs one
-elimination of its $n \times n$ block: $\log\det C_{-j} = \log\det C + \log (C^{-1})_{jj}$ gives all
-$n$ leave-one-out determinants from it. The multiplets run as ONE vmapped program in plain JAX
-ops (no per-multiplet LAPACK call), on the CPU or an accelerator.
+Two estimators, those of the JAX library `hoi` (by the authors of frites):
+
+- `"gc"` (Gaussian copula, default): each variable is copula-normalised once (its ranks mapped
+  to a standard normal) and demeaned; every entropy is then the Gaussian entropy of a principal
+  submatrix of the one covariance matrix $C$ of all variables, with the analytic bias
+  correction of Ince et al. (2017). One multiplet costs one elimination of its $n \times n$
+  block: $\log\det C_{-j} = \log\det C + \log (C^{-1})_{jj}$ gives all $n$ leave-one-out
+  determinants from it. The multiplets run as ONE vmapped program in plain JAX ops.
+- `"knn"`: every entropy by Kozachenko–Leonenko with Euclidean k-th-neighbour distances of the
+  raw data. Squared distances add over variables, so the per-variable squared-distance matrices
+  are computed once and each multiplet's joint and leave-one-out distances are sums of them
+  (O(n²) memory per variable; multiplets one after the other, `lax.map`). Unlike hoi's, the
+  estimate is not clipped at 0: a differential entropy may be negative.
 """
 
 import itertools
@@ -27,8 +33,10 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .. import _linalg
-from .._checks import check_positive_int, check_samples
+from .._checks import check_choice, check_positive_int, check_samples
 from ._copula import copnorm, entropy_bias, log_scale
+from ._knn import kl_from_distances
+from ._neighbours import kth_distance
 
 
 class HigherOrderResult(eqx.Module):
@@ -79,11 +87,15 @@ def _entropies(c, biascorrect, n):
     return h_all, h_minus, h_one
 
 
-def higher_order(x: Float[Array, "n d"], order: int, *, multiplets=None, biascorrect: bool = True,
-                 base: float = 2.0) -> HigherOrderResult:
+ESTIMATORS = ("gc", "knn")
+
+
+def higher_order(x: Float[Array, "n d"], order: int, *, multiplets=None, estimator: str = "gc",
+                 k: int = 3, biascorrect: bool = True, base: float = 2.0) -> HigherOrderResult:
     r"""Total correlation, dual total correlation and O-information (module docstring) of every
     multiplet of `order` columns of `x` (n_samples, n_features), or of the given `multiplets`
-    (m, order), by the Gaussian-copula estimator. Units: `log(base)` (default bits, as `hoi`).
+    (m, order), by the `estimator` of the module docstring (`"gc"`, or `"knn"` with `k`
+    neighbours; `biascorrect` applies to `"gc"`). Units: `log(base)` (default bits, as `hoi`).
 
     All multiplets are one vmapped computation; batch over more axes (e.g. time points, hoi's
     "variables") with `jax.vmap`. Equal to `hoi.metrics.Oinfo / TC / DTC(...).fit(minsize=order,
@@ -100,9 +112,15 @@ def higher_order(x: Float[Array, "n d"], order: int, *, multiplets=None, biascor
     if n < order + 2:
         raise ValueError(f"`x` needs at least {order + 2} samples for multiplets of {order} "
                          f"variables, got {n}")
+    check_choice("estimator", estimator, ESTIMATORS)
     scale = log_scale(base)
-    mults = _multiplets(d, order, multiplets)
-    return _higher_order(x, jnp.asarray(mults), bool(biascorrect), scale)
+    mults = jnp.asarray(_multiplets(d, order, multiplets))
+    if estimator == "knn":
+        k = check_positive_int("k", k)
+        if k >= n:
+            raise ValueError(f"`k` must be < the number of samples of `x` ({n}), got {k}")
+        return _higher_order_knn(x, mults, k, scale)
+    return _higher_order(x, mults, bool(biascorrect), scale)
 
 
 @eqx.filter_jit
@@ -120,6 +138,30 @@ def _higher_order(x, mults, biascorrect, scale):
         return tc / scale, dtc / scale, jnp.isfinite(h_all) & jnp.all(jnp.isfinite(h_minus))
 
     tc, dtc, valid = jax.vmap(one)(mults)
+    return HigherOrderResult(multiplets=mults, tc=tc, dtc=dtc, oinfo=tc - dtc, valid=valid)
+
+
+@eqx.filter_jit
+def _higher_order_knn(x, mults, k, scale):
+    n = x.shape[0]
+    rows = jnp.arange(n)
+    d2 = (x.T[:, :, None] - x.T[:, None, :]) ** 2  # (variables, n, n) squared distances
+
+    def h(sq, dim):  # KL entropy from squared distances (monotone: the k-th is found on them)
+        return kl_from_distances(jnp.sqrt(kth_distance(sq, rows, k)), dim, k)
+
+    h_one = jax.lax.map(lambda sq: h(sq, 1), d2)  # each variable once
+    order = mults.shape[1]
+
+    def one(idx):
+        joint = jnp.sum(d2[idx], axis=0)
+        h_all = h(joint, order)
+        h_minus = jax.lax.map(lambda j: h(jnp.maximum(joint - d2[j], 0), order - 1), idx)
+        tc = jnp.sum(h_one[idx]) - h_all
+        dtc = jnp.sum(h_minus) - (order - 1) * h_all
+        return tc / scale, dtc / scale, jnp.isfinite(h_all) & jnp.all(jnp.isfinite(h_minus))
+
+    tc, dtc, valid = jax.lax.map(one, mults)
     return HigherOrderResult(multiplets=mults, tc=tc, dtc=dtc, oinfo=tc - dtc, valid=valid)
 
 

@@ -236,15 +236,21 @@ def ksg_cmi(x, y, z, k: int = 3, *, method: str = "auto", chunk: int | None = No
         gaussian_cmi_of, (x, y, z), n_surrogates, key)
 
 
-def _kl(x, k, chunk, metric):
-    n, d = x.shape
-    dist = cheb if metric == "chebyshev" else euclid
-    eps = chunked_rows(lambda rows: kth_distance(dist(x, rows), rows, k), n, chunk)
+def kl_from_distances(eps, d: int, k: int, metric: str = "euclidean"):
+    """The Kozachenko–Leonenko estimate (nats) from the distances `eps` (n,) of n samples of
+    dimension `d` to their k-th neighbours (formula in :func:`kl_entropy`)."""
     if metric == "chebyshev":
         log_vol = d * jnp.log(2.0)  # unit ball of the max-norm: the cube [-1, 1]^d
     else:
         log_vol = 0.5 * d * jnp.log(jnp.pi) - gammaln(0.5 * d + 1)
-    return digamma(n) - digamma(k) + log_vol + d * jnp.mean(jnp.log(eps))
+    return digamma(eps.shape[0]) - digamma(k) + log_vol + d * jnp.mean(jnp.log(eps))
+
+
+def _kl(x, k, chunk, metric):
+    n, d = x.shape
+    dist = cheb if metric == "chebyshev" else euclid
+    eps = chunked_rows(lambda rows: kth_distance(dist(x, rows), rows, k), n, chunk)
+    return kl_from_distances(eps, d, k, metric)
 
 
 def kl_entropy(x, k: int = 3, *, metric: str = "euclidean", chunk: int | None = None) -> Float[Array, ""]:
