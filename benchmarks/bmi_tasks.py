@@ -9,6 +9,7 @@ It runs in its own environment, and the two halves meet in a folder of samples:
     .bmi-venv/bin/python benchmarks/bmi_tasks.py sample --out bmi-data   # samples + bmi's KSG
     .bmi-venv/bin/python benchmarks/bmi_tasks.py fixture --out tests/data/bmi_tasks.npz
     python benchmarks/bmi_tasks.py estimate --data bmi-data               # neurojax, the table
+    python benchmarks/bmi_tasks.py bounds --data bmi-data                 # variational bounds
 
 (jax 0.4.25: bmi's pinned equinox 0.10 does not import with jax >= 0.4.34.)
 
@@ -138,6 +139,49 @@ def estimate(data: Path) -> None:
            "neurojax_ksg_gauss", "neurojax_ksg_gauss_sd", "speedup"])
 
 
+GAUSSIAN_TASKS = ["multinormal-dense-2-2-0.5", "multinormal-dense-5-5-0.5",
+                  "multinormal-dense-25-25-0.5", "multinormal-sparse-3-3-2-2.0",
+                  "multinormal-sparse-25-25-2-2.0"]
+BOUNDS = ("infonce", "nwj", "dv")
+
+
+def bounds(data: Path) -> None:
+    """In neurojax's environment: the variational bounds (`train_critic`, its defaults: 2,000
+    Adam steps, batch 128, held-out estimate) on the Gaussian tasks, next to bmi's KSG."""
+    import jax
+
+    import neurojax.info as ni
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _timing import write
+
+    index = json.loads((data / "index.json").read_text())
+    rows = []
+    for name in GAUSSIAN_TASKS:
+        runs = [(f, m) for f, m in index.items() if m["task"] == name]
+        row = {"task": runs[0][1]["title"], "mi_true": runs[0][1]["mi_true"],
+               "bmi_ksg_err": float(np.mean([abs(m["bmi_ksg"] - m["mi_true"]) for _, m in runs]))}
+        for bound in BOUNDS:
+            est, wall = [], []
+            for file, meta in runs:
+                with np.load(data / file) as z:
+                    x, y = z["x"].astype(np.float32), z["y"].astype(np.float32)
+                t = time.perf_counter()
+                r = ni.train_critic(x, y, key=jax.random.key(meta["seed"]), bound=bound)
+                est.append(float(r.estimate))
+                wall.append(time.perf_counter() - t)
+            row[bound] = float(np.mean(est))
+            row[f"{bound}_err"] = float(np.mean([abs(e - row["mi_true"]) for e in est]))
+            row[f"{bound}_s"] = float(np.mean(wall))
+        print(row, flush=True)
+        rows.append(row)
+    write("bmi-bounds", {"note": f"train_critic defaults (2,000 Adam steps, batch 128, separable "
+                                 f"critic, held-out estimate), float32, n = {N}, seeds "
+                                 f"{list(SEEDS)}; *_err: mean absolute error over the seeds "
+                                 "(nats); bmi_ksg_err: the same for bmi's KSG"}, rows,
+          ["task", "mi_true", "bmi_ksg_err"] + [c for b in BOUNDS for c in (b, f"{b}_err")])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -147,9 +191,11 @@ def main():
     f.add_argument("--out", type=Path, required=True)
     e = sub.add_parser("estimate", help="in neurojax's environment: estimates and the table")
     e.add_argument("--data", type=Path, required=True)
+    b = sub.add_parser("bounds", help="in neurojax's environment: variational bounds")
+    b.add_argument("--data", type=Path, required=True)
     a = p.parse_args()
     {"sample": lambda: sample(a.out), "fixture": lambda: fixture(a.out),
-     "estimate": lambda: estimate(a.data)}[a.command]()
+     "estimate": lambda: estimate(a.data), "bounds": lambda: bounds(a.data)}[a.command]()
 
 
 if __name__ == "__main__":
