@@ -56,7 +56,8 @@ class RecurrentInfoMax(eqx.Module):
         Deliberate difference from the seed: entries that are positive in float64 but smaller than the
         smallest *normal* number of `dtype` are raised to that number. XLA's CPU backend flushes
         subnormals to zero, which would make the seed's L1 sign-decay see 0 instead of +1 there
-        (``JAX_CPU_NOTES.md`` item 2); the change is below 2.3e-308 (float64).
+        (docs/infomax.md, "Numerics"); the change is below 2.3e-308
+        (float64).
         """
         n_in = check_positive_int("n_in", n_in)
         n_out = check_positive_int("n_out", n_out)
