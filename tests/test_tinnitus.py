@@ -20,11 +20,23 @@ def _leaves_equal(a, b):
 
 @pytest.mark.parametrize("field, value", [
     ("steps_K", -1), ("n_in", 0), ("batch_size", 500), ("rec_l2", -0.1), ("ff_eta", float("nan")),
-    ("minval", 1.5), ("checkpoint_every", 15), ("penalties", (-1.0,)),
+    ("minval", 1.5), ("checkpoint_every", 15), ("penalties", (-1.0,)), ("rec_eta", 0.0),
+    ("ff_eta", 0.0),
 ])
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         TinnitusConfig(**(TINY | {field: value}))
+
+
+def test_a_phase_plan_without_learning_is_refused():
+    from neurojax.experiments import PaperConfig
+
+    with pytest.raises(ValueError, match="no learning phase"):
+        TinnitusConfig(**(TINY | dict(steps_W=0, steps_K=0, steps_attenuated=0)))
+    with pytest.raises(ValueError, match="PaperConfig.steps: the phase plan has no learning"):
+        PaperConfig(steps=(0, 0, 0))
+    with pytest.raises(ValueError, match="PaperConfig.rec_eta must be a finite number > 0"):
+        PaperConfig(rec_eta=0.0)
 
 
 def test_presets_and_bad_profile():

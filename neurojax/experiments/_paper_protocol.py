@@ -67,10 +67,15 @@ class PaperConfig(eqx.Module):
         if len(self.steps) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
                                        or s < 0 for s in self.steps):
             raise ValueError(f"PaperConfig.steps must be 3 integers >= 0, got {self.steps!r}")
-        for name in ("ff_eta", "ff_l1", "rec_eta", "stop_rise"):
+        if sum(self.steps) == 0:
+            raise ValueError("PaperConfig.steps: the phase plan has no learning phase (all three "
+                             "phases have 0 steps)")
+        for name, low in (("ff_eta", 0), ("rec_eta", 0), ("ff_l1", None), ("stop_rise", None)):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"PaperConfig.{name} must be a finite number >= 0, got {v!r}")
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0
+                    and (low is None or v > low)):
+                what = "> 0 (a learning rate)" if low is not None else ">= 0"
+                raise ValueError(f"PaperConfig.{name} must be a finite number {what}, got {v!r}")
         if len(self.penalties) == 0 or any(not (np.isfinite(p) and p > 0) for p in self.penalties):
             raise ValueError(f"PaperConfig.penalties (λ_K) must be finite values > 0, got "
                              f"{self.penalties!r}")

@@ -59,10 +59,15 @@ class TinnitusConfig(eqx.Module):
             _positive_int(name, getattr(self, name))
         for name in ("steps_W", "steps_K", "steps_attenuated"):
             _positive_int(name, getattr(self, name), allow_zero=True)
-        for name in ("ff_eta", "rec_eta", "ff_l1", "rec_l2"):
+        if self.steps_W + self.steps_K + self.steps_attenuated == 0:
+            raise ValueError("TinnitusConfig.steps_W, steps_K, steps_attenuated: the phase plan "
+                             "has no learning phase (all are 0)")
+        for name, rate in (("ff_eta", True), ("rec_eta", True), ("ff_l1", False),
+                           ("rec_l2", False)):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"TinnitusConfig.{name} must be a finite number >= 0, got {v!r}")
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0 and (v > 0 or not rate)):
+                what = "> 0 (a learning rate)" if rate else ">= 0"
+                raise ValueError(f"TinnitusConfig.{name} must be a finite number {what}, got {v!r}")
         if not isinstance(self.learn_W_attenuated, (bool, np.bool_)):
             raise TypeError(f"TinnitusConfig.learn_W_attenuated must be a bool, got "
                             f"{self.learn_W_attenuated!r}")
