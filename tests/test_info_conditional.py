@@ -209,6 +209,31 @@ def test_permutation_test_of_transfer_entropy_with_circular_surrogates():
     # (the reverse p-value is 0.06 with 200 surrogates on these data: no coupling detected)
     assert float(fwd.p_value) == pytest.approx(0.01) and float(back.p_value) > 0.03
     with pytest.raises(ValueError, match="`surrogate`"):
-        ni.permutation_test(te, x, y, key=jax.random.key(0), surrogate="blocks")
+        ni.permutation_test(te, x, y, key=jax.random.key(0), surrogate="blockwise")
     with pytest.raises(ValueError, match="`min_shift`"):
         ni.permutation_test(te, x, y, key=jax.random.key(0), surrogate="circular", min_shift=T)
+
+
+def test_block_surrogates():
+    """Block surrogates: each is a permutation of the samples made of a circular shift and
+    permuted blocks (consecutive within a block); transfer entropy is tested with them."""
+    from neurojax.info._resampling import block_surrogate
+
+    n, b = 103, 10
+    for s in range(5):
+        idx = np.asarray(block_surrogate(jax.random.key(s), n, b))
+        assert sorted(idx.tolist()) == list(range(n))
+        blocks = idx[: (n // b) * b].reshape(-1, b)
+        assert np.all(np.diff(blocks, axis=1) % n == 1)  # consecutive (circularly) within blocks
+    rng = np.random.default_rng(0)
+    T = 2000
+    x, y = np.zeros(T), np.zeros(T)
+    for t in range(1, T):
+        x[t] = 0.6 * x[t - 1] + rng.standard_normal()
+        y[t] = 0.6 * y[t - 1] + 0.5 * x[t - 1] + rng.standard_normal()
+    te = lambda a, b: ni.transfer_entropy(a, b, estimator="gcmi")  # noqa: E731
+    fwd = ni.permutation_test(te, x, y, n_permutations=99, key=jax.random.key(0),
+                              surrogate="block", block_size=50)
+    assert float(fwd.p_value) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="`block_size`"):
+        ni.permutation_test(te, x, y, key=jax.random.key(0), surrogate="block", block_size=T)

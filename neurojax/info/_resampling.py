@@ -47,12 +47,13 @@ def _resampled(statistic, index_sets, batch_size):
     return out.reshape(-1)[:n_sets]
 
 
-SURROGATES = ("permute", "circular")
+SURROGATES = ("permute", "circular", "block")
 
 
 def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKeyArray,
                      batch_size: int = 100, surrogate: str = "permute",
-                     min_shift: int | None = None) -> PermutationResult:
+                     min_shift: int | None = None,
+                     block_size: int | None = None) -> PermutationResult:
     r"""Test independence of `x` and `y` (samples along the leading axis) with the statistic
     `estimator(x, y)`. The null distribution is the statistic on `n_permutations` surrogates of
     `y` (drawn with `key`):
@@ -63,11 +64,15 @@ def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKe
       (default n // 10) — for time series, whose autocorrelation a permutation would destroy
       (the null of "no coupling" keeps each series' own dynamics). One-dimensional `x` and `y`
       are passed to `estimator` as series (T,), so `transfer_entropy` and lagged estimators work.
+    - `"block"`: `y` shifted circularly by a random offset, then cut into blocks of `block_size`
+      samples (default n // 20) whose order is permuted; a remainder of fewer than `block_size`
+      samples stays at the end. Keeps the dynamics within each block and breaks the slow drifts
+      a single circular shift keeps. Series as for `"circular"`.
 
     One jitted program; the surrogates run `batch_size` at a time under `vmap`."""
     _check_estimator(estimator)
     check_choice("surrogate", surrogate, SURROGATES)
-    series = surrogate == "circular" and jnp.ndim(x) == 1 and jnp.ndim(y) == 1
+    series = surrogate != "permute" and jnp.ndim(x) == 1 and jnp.ndim(y) == 1
     x, y = check_paired(("x", "y"), x, y)
     n_permutations = check_positive_int("n_permutations", n_permutations)
     n = x.shape[0]
@@ -75,10 +80,25 @@ def permutation_test(estimator, x, y, *, n_permutations: int = 1000, key: PRNGKe
         min_shift = n // 10 if min_shift is None else check_positive_int("min_shift", min_shift)
         if not 1 <= min_shift <= n // 2:
             raise ValueError(f"`min_shift` must lie in [1, n // 2 = {n // 2}], got {min_shift}")
+    if surrogate == "block":
+        block_size = max(1, n // 20) if block_size is None else check_positive_int("block_size",
+                                                                                  block_size)
+        if not 1 <= block_size <= n // 2:
+            raise ValueError(f"`block_size` must lie in [1, n // 2 = {n // 2}], got {block_size}")
     if series:
         x, y = x[:, 0], y[:, 0]
     return _permutation(estimator, x, y, n_permutations, key, batch_size, surrogate,
-                        min_shift or 1)
+                        min_shift or 1, block_size or 1)
+
+
+def block_surrogate(key, n: int, block_size: int):
+    """Indices (n,) of one block surrogate: a random circular shift, then the order of the
+    n // block_size full blocks permuted (the remainder stays at the end)."""
+    k_shift, k_perm = jax.random.split(key)
+    idx = (jnp.arange(n) + jax.random.randint(k_shift, (), 0, n)) % n
+    m = n // block_size
+    head = idx[: m * block_size].reshape(m, block_size)[jax.random.permutation(k_perm, m)]
+    return jnp.concatenate([head.reshape(-1), idx[m * block_size:]])
 
 
 def _check_estimator(estimator):
@@ -89,10 +109,12 @@ def _check_estimator(estimator):
 
 @eqx.filter_jit
 def _permutation(estimator, x, y, n_permutations, key, batch_size, surrogate="permute",
-                 min_shift=1):
+                 min_shift=1, block_size=1):
     keys = jax.random.split(key, n_permutations)
     n = x.shape[0]
-    if surrogate == "circular":
+    if surrogate == "block":
+        perms = jax.vmap(lambda k: block_surrogate(k, n, block_size))(keys)
+    elif surrogate == "circular":
         shifts = jax.vmap(lambda k: jax.random.randint(k, (), min_shift, n - min_shift + 1))(keys)
         perms = (jnp.arange(n)[None, :] + shifts[:, None]) % n
     else:
