@@ -34,6 +34,8 @@ def test_policy_names():
         assert _policy.knn_method() == "brute"
         assert _policy.sequential_lapack() == (jax.default_backend() == "cpu")  # never overridden
     assert _policy.newton_fallback() == ("map" if jax.default_backend() == "cpu" else "select")
+    assert _policy.knn_method(2) == ("kdtree" if jax.default_backend() == "cpu" else "brute")
+    assert _policy.knn_method(_policy.KNN_TREE_MAX_DIM + 1) == "brute"
     with pytest.raises(ValueError, match="name"):
         with _policy.use_policy("cuda"):
             pass

@@ -9,7 +9,7 @@ r"""Nearest-neighbour queries of the KSG-type estimators, in the max-norm, on tw
   counts by scikit-learn's `KDTree.query_radius(count_only=True)` (measured 2–6× faster than
   cKDTree's `query_ball_point` for these counts at n = 10⁴, d = 1–8).
 - `"auto"` (default): the backend policy's choice (`neurojax._policy.knn_method`): `"kdtree"` on
-  a CPU, `"brute"` on an accelerator.
+  a CPU up to a joint dimension of 20, `"brute"` above it and on an accelerator.
 
 Both give the same numbers: the distance to the k-th nearest *other* point (ties counted with
 multiplicity) and, per point, the number of other points strictly closer than a radius (a radius
@@ -32,7 +32,9 @@ METHODS = ("auto", "brute", "kdtree")
 def resolve_method(method: str, *arrays) -> str:
     """The backend a call runs on (see the module docstring)."""
     check_choice("method", method, METHODS)
-    return _policy.knn_method() if method == "auto" else method
+    if method != "auto":
+        return method
+    return _policy.knn_method(sum(a.shape[-1] for a in arrays) if arrays else 1)
 
 
 def chunk_rows(chunk, n):
