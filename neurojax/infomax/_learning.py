@@ -70,7 +70,7 @@ def seed_update(
     return eqx.tree_at(lambda m: (m.W, m.K), model, (W, K))
 
 
-def add_l1_sign_decay(weight: float) -> optax.GradientTransformation:
+def add_l1_sign_decay(weight: float | Float[Array, ""]) -> optax.GradientTransformation:
     r"""Add $\lambda\,\mathrm{sign}(p)$ to the updates (the sub-gradient of an L1 penalty $\lambda\|p\|_1$)."""
     weight = check_number("weight", weight, low=0.0)
 

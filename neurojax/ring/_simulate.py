@@ -35,11 +35,11 @@ class RingState(eqx.Module):
     next run finishes it, so chunks cut anywhere equal one run bitwise; `w` is always the current
     weights, and a state whose `w` was replaced starts a new block from it."""
 
-    buffer: Float[Array, "d n"]
+    buffer: Float[Array, "*batch d n"]  # a leading batch axis inside the batched simulator
     w: Float[Array, "..."]
-    step: Int[Array, ""]
-    buffer_hat: Complex[Array, "d m"] | None = None
-    w_hat: Complex[Array, " m"] | None = None
+    step: Int[Array, "..."]
+    buffer_hat: Complex[Array, "*batch d m"] | None = None
+    w_hat: Complex[Array, "*batch m"] | None = None
     block: OpenBlock | None = None
 
 

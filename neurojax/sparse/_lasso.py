@@ -377,7 +377,7 @@ def _lasso_codes_jvp(primals, tangents):
     return A, jax.vmap(one)(A, X, dX)
 
 
-def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None, check_every: int = 10,
+def fista(D, X, alpha: float | Float[Array, ""], *, max_steps: int = 2000, tol: float | None = None, check_every: int = 10,
           nonneg: bool = False, init=None, lipschitz_constant=None,
           throw: bool = False, check_input: bool = True) -> LassoResult:
     r"""FISTA (Beck & Teboulle 2009) with per-sample adaptive restart for the lasso.
@@ -398,7 +398,7 @@ def fista(D, X, alpha: float, *, max_steps: int = 2000, tol: float | None = None
     return raise_unless_converged(r, r.converged, "fista") if throw else r
 
 
-def ista(D, X, alpha: float, *, max_steps: int = 10000, tol: float | None = None, check_every: int = 10,
+def ista(D, X, alpha: float | Float[Array, ""], *, max_steps: int = 10000, tol: float | None = None, check_every: int = 10,
          nonneg: bool = False, init=None, lipschitz_constant=None,
          throw: bool = False, check_input: bool = True) -> LassoResult:
     r"""ISTA: the proximal gradient step of `fista` without momentum (O(1/k) instead of O(1/k²);
