@@ -190,17 +190,23 @@ def test_bad_input():
         ni.gcmi(x, x, base=1.0)
 
 
+def _coupled_ar(T, seed=0):
+    """A coupled AR(1) pair x -> y (coefficient 0.5), T samples each."""
+    rng = np.random.default_rng(seed)
+    x, y = np.zeros(T), np.zeros(T)
+    for t in range(1, T):
+        x[t] = 0.6 * x[t - 1] + rng.standard_normal()
+        y[t] = 0.6 * y[t - 1] + 0.5 * x[t - 1] + rng.standard_normal()
+    return x, y
+
+
 def test_permutation_test_of_transfer_entropy_with_circular_surrogates():
     """Time series need surrogates that keep each series' dynamics: circular shifts of the
     target. (Row permutations made `permutation_test(transfer_entropy, x, y)` fail: 1-D series
     became (T, 1) samples, "T = 1".) Coupled AR(1) pair x -> y: the coupling is detected, the
     reverse direction is not."""
-    rng = np.random.default_rng(0)
     T = 2000
-    x, y = np.zeros(T), np.zeros(T)
-    for t in range(1, T):
-        x[t] = 0.6 * x[t - 1] + rng.standard_normal()
-        y[t] = 0.6 * y[t - 1] + 0.5 * x[t - 1] + rng.standard_normal()
+    x, y = _coupled_ar(T)
     te = lambda a, b: ni.transfer_entropy(a, b, estimator="gcmi")  # noqa: E731
     fwd = ni.permutation_test(te, x, y, n_permutations=99, key=jax.random.key(0),
                               surrogate="circular")
@@ -225,12 +231,8 @@ def test_block_surrogates():
         assert sorted(idx.tolist()) == list(range(n))
         blocks = idx[: (n // b) * b].reshape(-1, b)
         assert np.all(np.diff(blocks, axis=1) % n == 1)  # consecutive (circularly) within blocks
-    rng = np.random.default_rng(0)
     T = 2000
-    x, y = np.zeros(T), np.zeros(T)
-    for t in range(1, T):
-        x[t] = 0.6 * x[t - 1] + rng.standard_normal()
-        y[t] = 0.6 * y[t - 1] + 0.5 * x[t - 1] + rng.standard_normal()
+    x, y = _coupled_ar(T)
     te = lambda a, b: ni.transfer_entropy(a, b, estimator="gcmi")  # noqa: E731
     fwd = ni.permutation_test(te, x, y, n_permutations=99, key=jax.random.key(0),
                               surrogate="block", block_size=50)
