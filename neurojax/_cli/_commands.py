@@ -56,7 +56,8 @@ def run(args) -> int:
 
         return _summary(out, dim_experiment, progress=progress, seed=args.seed,
                         features=args.features, steps=args.steps, batch_size=min(args.batch_size, 256),
-                        probe_at=tuple(s for s in (250, 500, 1000, 2000, 4000) if s < args.steps))
+                        probe_at=tuple(s for s in (250, 500, 1000, 2000, 4000) if s < args.steps),
+                        local_probe=True)
     if args.command == "info":
         from ..experiments import info_experiment
 
