@@ -123,19 +123,24 @@ def higher_order(x: Float[Array, "n d"], order: int, *, multiplets=None, estimat
     return _higher_order(x, mults, bool(biascorrect), scale)
 
 
+def _measures(h_all, h_minus, h_one, scale):
+    """`(TC, DTC, valid)` of one multiplet of n variables from H(X^n), [H(X_-j)] and [H(X_j)]."""
+    n = h_one.shape[0]
+    tc = jnp.sum(h_one) - h_all
+    dtc = jnp.sum(h_minus) - (n - 1) * h_all
+    return tc / scale, dtc / scale, jnp.isfinite(h_all) & jnp.all(jnp.isfinite(h_minus))
+
+
 @eqx.filter_jit
 def _higher_order(x, mults, biascorrect, scale):
     n = x.shape[0]
     z = copnorm(x)
     z = z - jnp.mean(z, axis=0)
     c = z.T @ z / (n - 1)
-    k = mults.shape[1]
 
     def one(idx):
         h_all, h_minus, h_one = _entropies(c[idx[:, None], idx[None, :]], biascorrect, n)
-        tc = jnp.sum(h_one) - h_all
-        dtc = jnp.sum(h_minus) - (k - 1) * h_all
-        return tc / scale, dtc / scale, jnp.isfinite(h_all) & jnp.all(jnp.isfinite(h_minus))
+        return _measures(h_all, h_minus, h_one, scale)
 
     tc, dtc, valid = jax.vmap(one)(mults)
     return HigherOrderResult(multiplets=mults, tc=tc, dtc=dtc, oinfo=tc - dtc, valid=valid)
@@ -157,9 +162,7 @@ def _higher_order_knn(x, mults, k, scale):
         joint = jnp.sum(d2[idx], axis=0)
         h_all = h(joint, order)
         h_minus = jax.lax.map(lambda j: h(jnp.maximum(joint - d2[j], 0), order - 1), idx)
-        tc = jnp.sum(h_one[idx]) - h_all
-        dtc = jnp.sum(h_minus) - (order - 1) * h_all
-        return tc / scale, dtc / scale, jnp.isfinite(h_all) & jnp.all(jnp.isfinite(h_minus))
+        return _measures(h_all, h_minus, h_one[idx], scale)
 
     tc, dtc, valid = jax.lax.map(one, mults)
     return HigherOrderResult(multiplets=mults, tc=tc, dtc=dtc, oinfo=tc - dtc, valid=valid)
