@@ -79,7 +79,7 @@ def bench_paper(S, rows, steps, k_scale=1.0):
         m = nim.train_on_batches(m0, xd, bi).model
         err = float(np.abs(np.asarray(m.W, np.float64) - net.W).max() / np.abs(net.W).max())
         roots = nim.batch_roots(m0, xd[idx[0]]).g
-        bound = float(nim.neumann_contraction(m0.K, roots))
+        bound = float(neumann_contraction(m0.K, roots))
         # the path "auto" took (the first step's; the policy's threshold is on this bound)
         path = "neumann" if bool(nim.objective_and_grads(m0, xd[idx[0]]).neumann) else "lu"
         per_step = t["best_s"] / steps

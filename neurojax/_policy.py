@@ -85,6 +85,18 @@ def newton_fallback() -> str:
     return "select" if _accelerator() else "map"
 
 
+def member_mesh_allowed(mesh) -> bool:
+    """Whether an ensemble's members may be split over the devices of `mesh`: not over several
+    CPU devices in one process (measured: 10 members of 40 -> 80 on 2 host devices hung within the
+    first phase-2 chunk at 0 % CPU — the per-member LAPACK calls of two devices at once deadlock
+    this jaxlib, `neurojax/_linalg.py`), unless the environment sets
+    `NEUROJAX_UNSAFE_CPU_MESH=1` (the test that reproduces the split does)."""
+    import os
+
+    several_cpus = mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
+    return not several_cpus or os.environ.get("NEUROJAX_UNSAFE_CPU_MESH") == "1"
+
+
 # The InfoMax objective's "auto" linear solver takes the Neumann path when this bound on its
 # contraction rate holds for the whole batch: then each solve needs at most ~17 iterations to
 # 1e-12, each one matrix product with K for the batch, cheaper than one LU of I − ΦK per sample

@@ -21,11 +21,9 @@ SUBPACKAGES = ("neurojax", "neurojax.infomax", "neurojax.ring", "neurojax.sparse
 MODEL_SUBPACKAGES = ("neurojax.infomax", "neurojax.ring", "neurojax.sparse", "neurojax.info")
 # every solver, simulation and protocol: returns an equinox Module with named fields
 SOLVERS = {
-    "neurojax.infomax": ("equilibrium", "batch_roots", "objective_and_grads", "learn_steps",
-                         "train_on_batches", "train", "ensemble_learn", "penalty_sweep",
-                         "critical_slowing", "ensemble_roots", "ensemble_objective",
-                         "ensemble_cost", "online_step", "online_run", "paper_slowing",
-                         "sharded_objective_and_grads"),
+    "neurojax.infomax": ("equilibrium", "batch_roots", "objective_and_grads",
+                         "train_on_batches", "train", "penalty_sweep", "critical_slowing",
+                         "learn_chunk", "paper_slowing"),
     "neurojax.ring": ("simulate", "sweep", "kernel_stats", "wave_speed"),
     "neurojax.sparse": ("fista", "ista", "lasso_lars", "omp", "learn_dictionary", "gabor_fit",
                         "pca"),

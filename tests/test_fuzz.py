@@ -25,12 +25,12 @@ MODULES = {"neurojax": neurojax, "neurojax.infomax": neurojax.infomax,
 
 # public callables that take no user input worth fuzzing, with the reason
 EXEMPT = {
-    "neurojax.infomax.zero_diagonal": "takes no arguments",
     "neurojax.parallel.initialize": "starts jax.distributed (cannot run twice in one process); its "
                                     "argument errors are tested in tests/test_parallel.py",
     "neurojax.ring.RingParams": "built by RingParams.from_config from a validated RingConfig",
     "neurojax.ring.RingState": "checked against the configuration by simulate (check_state)",
-    "neurojax.infomax.OnlineRates": "a PyTree of rates; online_step is fuzzed with it",
+    "neurojax.infomax.OnlineRates": "a PyTree of rates; learn_chunk is fuzzed with it",
+    "neurojax.infomax.LearnerState": "built by a learner's init (learn_chunk is fuzzed with it)",
 }
 
 

@@ -7,6 +7,7 @@ from infomax_ref import demo_run, seed_per_sample_updates
 
 import neurojax.infomax as nim
 from neurojax import _policy
+from neurojax.infomax._objective import neumann_contraction
 
 
 @pytest.mark.parametrize("shape", [(32, 64), (48, 24)])
@@ -79,7 +80,7 @@ def test_linear_solvers_agree_and_auto_picks_by_contraction(x64):
     small, big = nim.RecurrentInfoMax(w, k), nim.RecurrentInfoMax(w, 8 * k)  # big: bound > 0.2, rho < 1
     for m, picks_neumann in ((small, True), (big, False)):
         roots = nim.batch_roots(m, xs).g
-        bound = float(nim.neumann_contraction(m.K, roots))
+        bound = float(neumann_contraction(m.K, roots))
         phik = [np.asarray(g * (1 - g))[:, None] * np.asarray(m.K) for g in roots]
         assert bound == pytest.approx(max(max(np.linalg.norm(a, np.inf), np.linalg.norm(a, 1))
                                           for a in phik), rel=1e-12)

@@ -3,6 +3,7 @@ import json
 import jax
 import numpy as np
 import pytest
+from _protocols import Stop, same_history, same_models, stop_after
 
 import neurojax.infomax as nim
 from neurojax.experiments import PAPER_PENALTIES, PaperConfig, _checkpoint, run_paper
@@ -12,18 +13,6 @@ def _cfg(**kw):
     base = dict(steps=(40, 80, 80), chunk=20, eval_every=20, n_eval=4, pool_size=200,
                 dtype="float64")
     return PaperConfig.preset("tiny", **(base | kw))
-
-
-def _same(a, b):
-    assert a.keys() == b.keys()
-    for k in a:
-        assert np.array_equal(np.asarray(a[k]), np.asarray(b[k])), k
-
-
-def _same_history(a, b):
-    for p in (1, 2, 3):
-        for k in a[p]:
-            assert np.array_equal(np.asarray(a[p][k]), np.asarray(b[p][k])), (p, k)
 
 
 @pytest.fixture(scope="module")
@@ -81,22 +70,22 @@ def test_sweep_equals_separate_runs_per_lambda(x64, full_run):
     cfg = _cfg()
     L = len(cfg.penalties)
     for i, lam in enumerate(cfg.penalties):
-        one = run_paper(_cfg(penalties=(lam,)), seed=3).snapshots
-        s = full_run.snapshots
-        np.testing.assert_allclose(one["K2"][0], s["K2"][i], rtol=0, atol=1e-10)
+        one = run_paper(_cfg(penalties=(lam,)), seed=3).models
+        s = full_run.models
+        np.testing.assert_allclose(one[2].K[0], s[2].K[i], rtol=0, atol=1e-10)
         for p in range(len(cfg.profiles)):
-            np.testing.assert_allclose(one["K3"][p], s["K3"][p * L + i], rtol=0, atol=1e-10)
-    assert np.all(np.diagonal(full_run.snapshots["K3"], axis1=1, axis2=2) == 0)
+            np.testing.assert_allclose(one[3].K[p], s[3].K[p * L + i], rtol=0, atol=1e-10)
+    assert np.all(np.diagonal(full_run.models[3].K, axis1=1, axis2=2) == 0)
     assert full_run.history[3]["cost"].shape == (80 // 20, 4)
 
 
 @pytest.mark.parametrize("stop", [60, 140])  # mid phase 2, mid phase 3
 def test_interrupted_and_resumed_equals_uninterrupted_bitwise(x64, full_run, tmp_path, stop):
-    part = run_paper(_cfg(), seed=3, out=tmp_path, stop_after=stop)
-    assert part.interrupted
+    with pytest.raises(Stop):
+        run_paper(_cfg(), seed=3, out=tmp_path, progress=stop_after(stop, _cfg().steps))
     resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
-    _same(full_run.snapshots, resumed.snapshots)
-    _same_history(full_run.history, resumed.history)
+    same_models(full_run.models, resumed.models)
+    same_history(full_run.history, resumed.history)
 
 
 class _Killed(Exception):
@@ -118,8 +107,8 @@ def test_kill_at_every_write_point_resumes_bitwise(x64, full_run, tmp_path, monk
         run_paper(_cfg(), seed=3, out=tmp_path)
     monkeypatch.setattr(_checkpoint, "_fault", lambda where: None)
     resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
-    _same(full_run.snapshots, resumed.snapshots)
-    _same_history(full_run.history, resumed.history)
+    same_models(full_run.models, resumed.models)
+    same_history(full_run.history, resumed.history)
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("ckpt-")]) == 1
 
 
@@ -127,7 +116,8 @@ def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
     cfg = _cfg(steps=(20, 20, 20))
     with pytest.raises(ValueError, match="no checkpoint"):
         run_paper(cfg, seed=0, out=tmp_path / "none", resume=True)
-    run_paper(cfg, seed=0, out=tmp_path / "a", stop_after=20)
+    with pytest.raises(Stop):
+        run_paper(cfg, seed=0, out=tmp_path / "a", progress=stop_after(20, cfg.steps))
     before = sorted(p.name for p in (tmp_path / "a").iterdir())
     with pytest.raises(ValueError, match="already holds a run"):
         run_paper(cfg, seed=0, out=tmp_path / "a")
@@ -153,7 +143,7 @@ def test_run_directory_refuses_to_lose_or_mix_runs(x64, tmp_path):
         run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
     (tmp_path / "a" / "run.lock").write_text(str(2**22 + 12345))  # no such process: stale
     done = run_paper(cfg, seed=0, out=tmp_path / "a", overwrite=True)
-    assert not done.interrupted
+    assert done.finished
     assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 0
 
 
@@ -163,10 +153,11 @@ jax.config.update("jax_enable_x64", True)
 from neurojax.experiments import PaperConfig, run_paper
 cfg = PaperConfig.preset("tiny", steps=(40, 40, 40), chunk=20, eval_every=20, n_eval=4,
                          pool_size=200, dtype="float64", penalties=(0.05, 0.1, 0.2))
-one = run_paper(cfg, seed=1).snapshots
+one = run_paper(cfg, seed=1).models
 mesh = jax.make_mesh((2,), ("members",))
-two = run_paper(cfg, seed=1, mesh=(mesh, "members")).snapshots  # the pair form of `mesh=`
-print("RESULT", len(jax.devices()), max(float(np.max(np.abs(one[k] - two[k]))) for k in one))
+two = run_paper(cfg, seed=1, mesh=(mesh, "members")).models  # the pair form of `mesh=`
+print("RESULT", len(jax.devices()), max(float(np.max(np.abs(getattr(one[p], f) - getattr(two[p], f))))
+                                        for p in one for f in ("W", "K")))
 """
 _REFUSE_SCRIPT = """
 import jax
@@ -208,7 +199,8 @@ def test_resume_checks_metadata_and_array_shapes(x64, tmp_path):
     from neurojax.experiments._checkpoint import RunDirectory
 
     cfg = _cfg(steps=(20, 40, 20))
-    run_paper(cfg, seed=0, out=tmp_path / "a", stop_after=40)  # in phase 2
+    with pytest.raises(Stop):  # in phase 2
+        run_paper(cfg, seed=0, out=tmp_path / "a", progress=stop_after(40, cfg.steps))
     (ckpt,) = [p for p in (tmp_path / "a").iterdir() if p.name.startswith("ckpt-")]
     meta = json.loads((ckpt / "meta.json").read_text())
     for field, value in (("phase", 7), ("step", 10_000), ("step", -1), ("phase", "2")):
@@ -218,16 +210,17 @@ def test_resume_checks_metadata_and_array_shapes(x64, tmp_path):
     (ckpt / "meta.json").write_text(json.dumps(meta))
     with np.load(ckpt / "arrays.npz") as z:
         arrays = {k: z[k] for k in z.files}
-    for name, bad in (("W", arrays["W"][:, :3]), ("snap_K1", arrays["snap_K1"].reshape(-1)),
-                      ("h2_cost", arrays["h2_cost"][:, :1])):
+    for name, bad in (("state.model.W", arrays["state.model.W"][:, :3]),
+                      ("models.1.K", arrays["models.1.K"].reshape(-1)),
+                      ("history.2.cost", arrays["history.2.cost"][:, :1])):
         np.savez(ckpt / "arrays.npz", **(arrays | {name: bad}))
         with pytest.raises(ValueError, match=rf"arrays.npz: array `{name}` has shape"):
             run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
-    np.savez(ckpt / "arrays.npz", **{k: v for k, v in arrays.items() if k != "K"})
-    with pytest.raises(ValueError, match="array `K` is missing"):
+    np.savez(ckpt / "arrays.npz", **{k: v for k, v in arrays.items() if k != "state.model.K"})
+    with pytest.raises(ValueError, match="array `state.model.K` is missing"):
         run_paper(cfg, seed=0, out=tmp_path / "a", resume=True)
     np.savez(ckpt / "arrays.npz", **arrays)
-    assert not run_paper(cfg, seed=0, out=tmp_path / "a", resume=True).interrupted
+    assert run_paper(cfg, seed=0, out=tmp_path / "a", resume=True).finished
     # an array the loader could not read back is refused before anything is written
     run = RunDirectory(tmp_path / "b", {"x": 1})
     with pytest.raises(ValueError, match="dtype object"):

@@ -109,10 +109,7 @@ def test_zero_sample_inputs_are_named_or_give_empty_results():
 # or validate on the host: they raise eagerly, as tests/test_fuzz.py checks)
 TRACEABLE = {
     "neurojax.infomax.equilibrium": "x", "neurojax.infomax.batch_roots": "xs",
-    "neurojax.infomax.ensemble_roots": "xt", "neurojax.infomax.ensemble_objective": "xt",
-    "neurojax.infomax.ensemble_cost": "eval_x", "neurojax.infomax.online_step": "xt",
-    "neurojax.infomax.online_run": "pool", "neurojax.infomax.objective_and_grads": "xs",
-    "neurojax.infomax.learn_steps": "data", "neurojax.infomax.ensemble_learn": "data",
+    "neurojax.infomax.learn_chunk": "pool", "neurojax.infomax.objective_and_grads": "xs",
     "neurojax.sparse.fista": "X", "neurojax.sparse.ista": "X",
 }
 

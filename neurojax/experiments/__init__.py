@@ -5,6 +5,7 @@
 from .. import _plotting as plotting  # noqa: F401 (a module re-exported)
 from ._checkpoint import RunDirectory as RunDirectory
 from ._demo import DEMOS as DEMOS, run_demo as run_demo
+from ._engine import ProtocolResult as ProtocolResult
 from ._env import environment as environment
 from ._info_run import (
     dim_experiment as dim_experiment,
@@ -16,7 +17,6 @@ from ._paper_protocol import (
     PAPER_PENALTIES as PAPER_PENALTIES,
     PAPER_PROFILES as PAPER_PROFILES,
     PaperConfig as PaperConfig,
-    PaperResult as PaperResult,
     run_paper as run_paper,
 )
 from ._ring_run import ring_demo as ring_demo, ring_experiment as ring_experiment
@@ -28,7 +28,6 @@ from ._sparse_run import (
 from ._tinnitus_protocol import (
     LearningDiverged as LearningDiverged,
     TinnitusConfig as TinnitusConfig,
-    TinnitusResult as TinnitusResult,
     run_protocol as run_protocol,
 )
 from ._tinnitus_run import (

@@ -20,6 +20,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import jax
 import numpy as np
 
 _NAME = re.compile(r"^ckpt-(\d{6})$")
@@ -208,3 +209,32 @@ class RunDirectory:
             if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got)):
                 raise ValueError(f"resume: {where}: array `{name}` has shape {got}, this run "
                                  f"needs {tuple('*' if s is None else s for s in shape)}")
+
+
+def _key_name(path) -> str:
+    parts = []
+    for k in path:
+        for attr in ("key", "name", "idx"):
+            if hasattr(k, attr):
+                parts.append(str(getattr(k, attr)))
+                break
+        else:
+            parts.append(str(k))
+    return ".".join(parts)
+
+
+def encode(tree) -> dict:
+    """THE checkpoint codec, writing: a PyTree as {key path: NumPy array} (`"state.model.W"`,
+    `"history.2.rho"`; `None` leaves are dropped)."""
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {_key_name(path): np.asarray(v) for path, v in leaves}
+
+
+def decode(run: "RunDirectory", arrays: dict, like):
+    """THE checkpoint codec, reading: the PyTree `like` (arrays or `jax.ShapeDtypeStruct`s) with
+    every leaf read from `arrays` by its key path, in `like`'s dtype. A missing array, or one of
+    another shape, is a ValueError naming the checkpoint file and the array (nothing is read)."""
+    leaves, tree = jax.tree_util.tree_flatten_with_path(like)
+    run.check_arrays(arrays, {_key_name(p): tuple(np.shape(v)) for p, v in leaves})
+    return jax.tree_util.tree_unflatten(
+        tree, [np.asarray(arrays[_key_name(p)], v.dtype) for p, v in leaves])

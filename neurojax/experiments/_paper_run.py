@@ -11,15 +11,16 @@ import numpy as np
 from .. import _plotting as plot, infomax as nim
 from ._checkpoint import write_json_atomic
 from ._crossing import RHO_CRITICAL, crossing
-from ._paper_protocol import PaperConfig, run_paper, spectral_radii
+from ._engine import spectral_radii
+from ._paper_protocol import PaperConfig, run_paper
 from ._tinnitus_run import output_channels
 
 PAPER_CROSSINGS = {"before": 0.183, "after": 0.228}  # the values the authors' figure scripts mark
 
 
-def _rho_table(snaps, config):
+def _rho_table(models, config):
     L, P = len(config.penalties), len(config.profiles)
-    return spectral_radii(snaps["K2"]), spectral_radii(snaps["K3"]).reshape(P, L)
+    return spectral_radii(models[2].K), spectral_radii(models[3].K).reshape(P, L)
 
 
 def _drift(history, phase, members):
@@ -55,13 +56,13 @@ def _representative(config, rho_before, rho_after):
 
 def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     """The paper's measures on the representative λ_K, the ρ(K)-vs-λ_K table, figures."""
-    config, snaps, hist = run.config, run.snapshots, run.history
+    config, models, hist = run.config, run.models, run.history
     L, P = len(config.penalties), len(config.profiles)
-    rho_before, rho_after = _rho_table(snaps, config)
+    rho_before, rho_after = _rho_table(models, config)
     lam = np.asarray(config.penalties)
     i = _representative(config, rho_before, rho_after)
-    dt = snaps["W2"].dtype
-    before = nim.RecurrentInfoMax(jnp.asarray(snaps["W2"][i]), jnp.asarray(snaps["K2"][i]))
+    dt = models[2].W.dtype
+    before = nim.take(models[2], i)
     xs = run.pool[:50]
     scales = np.round(np.arange(0, 4 + 1e-9, scale_step), 6)
     key = jax.random.fold_in(jax.random.key(seed), 99)
@@ -73,7 +74,7 @@ def analyse(run, out: Path, *, scale_step: float, seed: int) -> dict:
     profiles = {}
     for p, name in enumerate(config.profiles):
         k = p * L + i
-        after = nim.RecurrentInfoMax(jnp.asarray(snaps["W3"][k]), jnp.asarray(snaps["K3"][k]))
+        after = nim.take(models[3], k)
         gain = np.asarray(run.gains[p])
         lost = output_channels(gain, config.n_out) < 0.5
         curves[name] = nim.paper_slowing(after, xs, scales, key=key)

@@ -17,8 +17,7 @@ import numpy as np
 from .. import infomax as nim
 from .._version import __version__
 from ._checkpoint import RunDirectory
-
-PHASES = (1, 2, 3)
+from ._engine import Phase, Plan, ProtocolResult, run_phases
 
 
 def _positive_int(name, v, allow_zero=False):
@@ -100,47 +99,14 @@ class TinnitusConfig(eqx.Module):
             raise ValueError(f"preset must be one of {sorted(presets)}, got {name!r}")
         return cls(**(presets[name] | overrides))
 
-    def steps(self, phase: int) -> int:
-        return {1: self.steps_W, 2: self.steps_K, 3: self.steps_attenuated}[phase]
-
-    def optimizer(self, phase: int):
-        return nim.infomax_optimizer(
-            ff_eta=self.ff_eta, rec_eta=self.rec_eta, ff_l1=self.ff_l1, rec_l2=self.rec_l2,
-            learn_W=phase == 1 or (phase == 3 and self.learn_W_attenuated), learn_K=phase > 1)
-
     def to_json(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         return out | {"penalties": None if self.penalties is None else list(self.penalties)}
 
 
-class TinnitusResult(eqx.Module):
-    """Result of :func:`run_protocol`. `interrupted`: stopped by `stop_after` (then only `meta`, the
-    checkpoint metadata, is set and the other fields are None); `models`: {phase: model} (phase 0:
-    the initial network; phase 3 stacked over profiles); `data`, `data_attenuated` (profiles ×
-    samples × n_in), `gains` (profiles × n_in), `profiles` (names); `history`: per phase, the
-    per-step objective and the per-log ρ(K). `diverged`: None, or where learning diverged
-    (`phase`, `step` — the chunk's first step, the state saved — and `to`, its end); then the run
-    stopped there, `interrupted` is True and the checkpoint holds the last finite state."""
-
-    interrupted: bool = eqx.field(static=True)
-    meta: dict
-    models: dict | None = None
-    data: jax.Array | None = None
-    data_attenuated: jax.Array | None = None
-    gains: jax.Array | None = None
-    profiles: list | None = eqx.field(static=True, default=None, converter=lambda v: v if v is None else tuple(v))
-    history: dict | None = None
-    diverged: dict | None = None
-
-
 class LearningDiverged(RuntimeError):
     """Raised by the experiment drivers when a protocol's learning diverged (non-finite weights);
     the run's checkpoint keeps the last finite state and the history before it."""
-
-
-def _finite(models) -> bool:
-    return all(bool(jnp.all(jnp.isfinite(a)))
-               for a in jax.tree.leaves(eqx.filter(models, eqx.is_inexact_array)))
 
 
 def profiles_of(profile) -> list:
@@ -153,59 +119,23 @@ def profiles_of(profile) -> list:
     return [profile]
 
 
-@eqx.filter_jit
-def _learn(models, states, xs, idx, optimizer):
-    return nim.ensemble_learn(models, states, xs, idx, optimizer)
-
-
-class _Checkpoints:
-    """The protocol's state in a :class:`RunDirectory` (one atomic checkpoint per save): the models
-    and optimizer states in progress, the end-of-phase models so far, and the metadata (phase, step,
-    history). `directory=None` keeps nothing."""
-
-    def __init__(self, directory, identity, *, resume, overwrite):
-        self.run = None if directory is None else RunDirectory(directory, identity, resume=resume,
-                                                               overwrite=overwrite)
-
-    def save(self, meta, models, states, snapshots):
-        if self.run is None:
-            return
-        arrays = {f"s{i}": np.asarray(v) for i, v in enumerate(jax.tree.leaves((models, states)))}
-        for phase, m in snapshots.items():
-            arrays |= {f"p{phase}_{i}": np.asarray(v) for i, v in enumerate(jax.tree.leaves(m))}
-        self.run.save(arrays, meta)
-
-    def restore(self, arrays, like_state, like_snapshots):
-        """`((models, states), snapshots)` from checkpoint arrays, shaped like the given PyTrees
-        (`like_snapshots`: {phase: model}; only the phases present are restored). An array that
-        is missing or of another shape is a ValueError naming the file and the array."""
-        def fill(like, prefix):
-            leaves, tree = jax.tree.flatten(like)
-            self.run.check_arrays(arrays, {f"{prefix}{i}": jnp.shape(v)
-                                           for i, v in enumerate(leaves)})
-            return jax.tree.unflatten(tree, [jnp.asarray(arrays[f"{prefix}{i}"], v.dtype)
-                                             for i, v in enumerate(leaves)])
-
-        snaps = {p: fill(m, f"p{p}_") for p, m in like_snapshots.items() if f"p{p}_0" in arrays}
-        return fill(like_state, "s"), snaps
-
-
-def _finished(snapshots):
-    return {p: m for p, m in snapshots.items() if p > 0}
-
-
 def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_dir=None,
-                 resume: bool = False, overwrite: bool = False, stop_after: int | None = None,
-                 progress=None, dtype=None) -> TinnitusResult:
-    """Run the three phases; returns a :class:`TinnitusResult`.
+                 resume: bool = False, overwrite: bool = False, progress=None,
+                 dtype=None) -> ProtocolResult:
+    """Run the three phases (the engine's batch preset: a :class:`~neurojax.infomax.BatchLearner`,
+    `batch_size` distinct samples per step, one member per profile in phase 3); returns a
+    :class:`ProtocolResult` (`models[p]` stacked over members: 1, 1, profiles; `history[p]`
+    per step: `objective` (steps × members), and ρ(K) every `log_every` steps).
 
     `checkpoint_dir`: a :class:`RunDirectory` checkpointed (atomically) after each phase and every
     `checkpoint_every` steps. Its `run.json` records what determines the run: config, profiles,
     gains, key, dtype. A directory that already holds a run needs `resume=True` (continue from its
     newest checkpoint; the identity must agree, else ValueError naming the field) or
-    `overwrite=True`; `resume=True` without a checkpoint is an error. `stop_after` (steps in total)
-    interrupts the run after that many steps (for testing resumption).
-    `progress(phase, step, total, objective, rho)` is called after each logged chunk."""
+    `overwrite=True`; `resume=True` without a checkpoint is an error. `progress(info)` is called
+    after every `log_every` steps with a dict (phase, step, total, members, active, rho,
+    objective, elapsed_s, eta_s); an exception it raises stops the run (resume continues from the
+    last checkpoint). If learning diverges (non-finite weights), the run stops with `diverged`
+    set and the checkpoint holding the last finite state."""
     if not isinstance(config, TinnitusConfig):
         raise TypeError(f"`config` must be a TinnitusConfig, got {type(config).__name__}")
     if resume and checkpoint_dir is None:
@@ -216,76 +146,25 @@ def run_protocol(config: TinnitusConfig, profile="baseline", *, key, checkpoint_
     data = nim.tones(config.n_in, config.n_samples, key=jax.random.fold_in(key, 0))
     if dtype is not None:
         data, gains = data.astype(dtype), gains.astype(dtype)
-    data_att = jax.vmap(nim.attenuate, (None, 0))(data, gains)
-    P = len(profs)
     identity = {"config": config.to_json(), "profiles": names,
                 "gains": np.asarray(gains, np.float64).tolist(),
                 "key": np.asarray(jax.random.key_data(key)).tolist(), "dtype": str(data.dtype),
-                "version": __version__, "protocol": "tinnitus-batches-1"}
-    ckpt = _Checkpoints(checkpoint_dir, identity, resume=resume, overwrite=overwrite)
-    meta = {"phase": 1, "step": 0, "history": {str(p): {"objective": [], "rho_step": [], "rho": []}
-                                               for p in PHASES}}
-    model = nim.RecurrentInfoMax.tonotopic(config.n_in, config.n_out, dtype=data.dtype)
-    models = nim.stack(model, 1)
-    states = nim.stack(config.optimizer(1).init(eqx.filter(model, eqx.is_array)), 1)
-    snapshots = {0: model}
-    if resume:
-        arrays, meta = ckpt.run.load()  # ValueError naming a file it cannot read
-        ckpt.run.check_meta(meta, tuple(config.steps(p) for p in PHASES))
-        # the phase whose models/states were saved: at step 0 of a phase, the previous one's
-        phase_saved = meta["phase"] if meta["step"] > 0 else meta["phase"] - 1
-        n = P if phase_saved == 3 else 1
-        like_states = config.optimizer(phase_saved).init(eqx.filter(model, eqx.is_array))
-        like_snaps = {p: nim.stack(model, P) if p == 3 else model for p in PHASES}
-        (models, states), snaps = ckpt.restore(
-            arrays, (nim.stack(model, n), nim.stack(like_states, n)), like_snaps)
-        snapshots |= snaps
-    done_total = 0
-    for phase in PHASES:
-        if phase < meta["phase"]:
-            done_total += config.steps(phase)
-            continue
-        opt = config.optimizer(phase)
-        if meta["step"] == 0:  # entering the phase: new optimizer state; phase 3 fans out
-            if phase == 3:
-                models = nim.stack(nim.take(models, 0), P)
-            states = nim.stack(opt.init(eqx.filter(nim.take(models, 0), eqx.is_array)),
-                            P if phase == 3 else 1)
-        xs = data_att if phase == 3 else data[None]
-        pkey = jax.random.fold_in(key, phase)
-        total = config.steps(phase)
-        hist = meta["history"][str(phase)]
-        lo = meta["step"]
-        done_total += lo
-        while lo < total:
-            hi = min(lo + config.log_every, total)
-            if stop_after is not None:
-                hi = min(hi, lo + max(stop_after - done_total, 0))
-                if hi == lo:
-                    return TinnitusResult(interrupted=True, meta=meta)
-            idx = nim.batch_indices(config.n_samples, config.batch_size, range(lo, hi), key=pkey)
-            r = _learn(models, states, xs, idx, opt)
-            if not _finite(r.model):  # stop cleanly: keep (and save) the state before the chunk
-                meta["diverged"] = {"phase": phase, "step": lo, "to": hi}
-                ckpt.save(meta, models, states, _finished(snapshots))
-                return TinnitusResult(interrupted=True, meta=meta, history=meta["history"],
-                                      diverged=meta["diverged"])
-            models, states, objective = r.model, r.opt_state, np.asarray(r.stats.objective)
-            hist["objective"].extend(objective.T.tolist())  # steps x profiles
-            rhos = np.asarray(jax.vmap(nim.rho)(models.K)).tolist()
-            hist["rho_step"].append(hi)
-            hist["rho"].append(rhos)
-            done_total += hi - lo
-            lo = hi
-            meta["step"] = lo
-            if progress is not None:
-                progress(phase, lo, total, float(np.mean(objective[..., -1])), rhos)
-            if lo % config.checkpoint_every == 0 and lo < total:
-                ckpt.save(meta, models, states, _finished(snapshots))
-        snapshots[phase] = models if phase == 3 else nim.take(models, 0)
-        meta["phase"], meta["step"] = phase + 1, 0
-        ckpt.save(meta, models, states, _finished(snapshots))
-    return TinnitusResult(interrupted=False, meta=meta, models=snapshots, data=data,
-                          data_attenuated=data_att, gains=gains, profiles=names,
-                          history=meta["history"])
+                "version": __version__, "protocol": "tinnitus-batches-2"}
+    run_dir = None if checkpoint_dir is None else RunDirectory(
+        checkpoint_dir, identity, resume=resume, overwrite=overwrite)
 
+    def sample(pkey, lo, n):
+        return nim.batch_indices(config.n_samples, config.batch_size, range(lo, lo + n), key=pkey)
+
+    plan = Plan(phases=(Phase(config.steps_W, learn_W=True, learn_K=False),
+                        Phase(config.steps_K, learn_W=False, learn_K=True, members="penalties"),
+                        Phase(config.steps_attenuated, learn_W=config.learn_W_attenuated,
+                              learn_K=True, members="profiles")),
+                model=nim.RecurrentInfoMax.tonotopic(config.n_in, config.n_out, dtype=data.dtype),
+                pool=data, gains=gains, penalties=(config.rec_l2,), ff_eta=config.ff_eta,
+                ff_l1=config.ff_l1, rec_eta=config.rec_eta,
+                learner=lambda ph: nim.BatchLearner(learn_W=ph.learn_W, learn_K=ph.learn_K),
+                sample=sample, chunk=config.log_every, checkpoint_every=config.checkpoint_every,
+                block=1)
+    return run_phases(plan, key=key, config=config, profiles=names, run_dir=run_dir,
+                      resume=resume, progress=progress)

@@ -23,11 +23,12 @@ def output_channels(gain, n_out):
 
 
 def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> dict:
-    """The measures of a finished :func:`run_protocol` run (a `TinnitusResult`): silence responses
+    """The measures of a finished :func:`run_protocol` run (a `ProtocolResult`): silence responses
     before/after phase 3, the ρ(K)-vs-λ_K sweep, critical slowing and audiograms, as a dict of
     NumPy arrays and numbers per profile (`profiles`) and before phase 3."""
-    m2, m3 = run.models[2], run.models[3]
-    x, gains = run.data, run.gains
+    m2, m3 = nim.take(run.models[2], 0), run.models[3]
+    x, gains = run.pool, run.gains
+    x_att = jax.vmap(nim.attenuate, (None, 0))(x, gains)
     s_before = nim.silence_response(m2)
     silence_before = np.asarray(s_before.g)
     mean_before = np.asarray(jnp.mean(jax.vmap(m2)(x[:500]), axis=0))
@@ -40,7 +41,7 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
            else np.asarray(config.penalties, float))
     s_norm, s_att = sweep_steps or (config.steps_K, config.steps_attenuated)
     # one sweep for all profiles: phase 2 once per λ_K, phase 3 per profile and λ_K
-    sweeps = nim.penalty_sweep(run.models[1], x, run.data_attenuated, lam, key=key,
+    sweeps = nim.penalty_sweep(nim.take(run.models[1], 0), x, x_att, lam, key=key,
                                steps_normal=s_norm, steps_attenuated=s_att,
                                batch_size=config.batch_size, ff_eta=config.ff_eta,
                                rec_eta=config.rec_eta, ff_l1=config.ff_l1,
@@ -58,7 +59,7 @@ def tinnitus_measures(run, config: TinnitusConfig, *, key, sweep_steps=None) -> 
             "gain": np.asarray(gains[i]), "silence_after": after,
             "silence_converged_after": bool(s_after.converged),
             "audiogram_converged_after": bool(np.all(a_after.converged)),
-            "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(run.data_attenuated[i][:500]),
+            "mean_response_after": np.asarray(jnp.mean(jax.vmap(m)(x_att[i][:500]),
                                                         axis=0)),
             "lost_outputs": lost,
             "n_rising": int(np.sum(after > silence_before)),
@@ -84,7 +85,7 @@ def _figures(out, run, meas, config):
     figs = []
     fig, ax = plot.figure(3, 2, size=3.6)
     for p, (ph, label) in enumerate(((1, "W only"), (2, "K only"), (3, "K, attenuated"))):
-        m = run.models[ph] if ph < 3 else nim.take(run.models[3], 0)
+        m = nim.take(run.models[ph], 0)
         plot.heatmap(ax[p], m.W, f"W after phase {ph} ({label})", symmetric=False,
                      xlabel="input channel (last: threshold)", ylabel="output unit")
         plot.heatmap(ax[3 + p], m.K, f"K after phase {ph}", xlabel="presynaptic output unit",
@@ -93,15 +94,15 @@ def _figures(out, run, meas, config):
 
     fig, ax = plot.figure(2, size=4.5)
     hist = run.history
-    obj = np.concatenate([np.asarray(hist[str(p)]["objective"]).reshape(-1, len(names))
-                          if p == 3 else np.asarray(hist[str(p)]["objective"]).reshape(-1, 1)
-                          .repeat(len(names), 1) for p in (1, 2, 3)])
+    obj = np.concatenate([hist[p]["objective"].reshape(-1, len(names)) if p == 3
+                          else hist[p]["objective"].reshape(-1, 1).repeat(len(names), 1)
+                          for p in (1, 2, 3)])
     ends = np.cumsum([config.steps_W, config.steps_K])
     plot.curve(ax[0], np.arange(len(obj)), {n: obj[:, i] for i, n in enumerate(names)},
                "InfoMax objective (batch mean)", xlabel="step", ylabel="J = ½ log det χᵀχ",
                vlines=ends)
-    rs = [(np.asarray(hist[str(p)]["rho_step"]) + off, np.asarray(hist[str(p)]["rho"]))
-          for p, off in ((1, 0), (2, ends[0]), (3, ends[1])) if hist[str(p)]["rho_step"]]
+    rs = [(hist[p]["rho_step"] + off, hist[p]["rho"])
+          for p, off in ((1, 0), (2, ends[0]), (3, ends[1])) if hist[p]["rho_step"].size]
     steps_r = np.concatenate([s for s, _ in rs])
     rho_r = np.concatenate([r if r.shape[1] == len(names) else r.repeat(len(names), 1)
                             for _, r in rs])
@@ -163,10 +164,11 @@ def tinnitus_experiment(out: Path, *, preset: str = "small", profile: str = "bas
     key = jax.random.key(seed)
     t0 = time.perf_counter()
 
-    def report(phase, step, total, obj, rho):
+    def report(info):
         if progress:
-            print(f"  phase {phase}: step {step}/{total}  J = {obj:.3f}  rho(K) = "
-                  f"{', '.join(f'{r:.2f}' for r in rho)}", flush=True)
+            print(f"  phase {info['phase']}: step {info['step']}/{info['total']}  J = "
+                  f"{np.mean(info['objective']):.3f}  rho(K) = "
+                  f"{', '.join(f'{r:.2f}' for r in info['rho'])}", flush=True)
 
     run = run_protocol(config, profile, key=key, checkpoint_dir=Path(out) / "checkpoint",
                        resume=resume, overwrite=overwrite, progress=report)

@@ -1,10 +1,5 @@
-r"""Ensembles of networks learning at once: one vmapped program over a leading member axis, used by
-the λ_K sweep (:func:`penalty_sweep`) and by the tinnitus protocol (one member per hearing-loss
-profile).
-
-Under `jax.vmap`, a data-dependent `lax.cond` becomes a select that runs both branches, so the
-ensemble functions default to the LU linear solves (`linear_solver="lu"`) rather than `"auto"`.
-"""
+r"""The λ_K sweep in memory: ρ(K) after phase 2 and after phase 3 for every λ_K, as ONE jitted program
+(a :class:`BatchLearner` ensemble run by :func:`learn_chunk`, one member per λ_K)."""
 
 import functools
 
@@ -16,43 +11,10 @@ from jaxtyping import PRNGKeyArray
 
 from .._checks import check_finite, check_positive_int
 from ..parallel import batch_sharding, put_global, replicate
-from ._learning import infomax_optimizer, with_hyperparams
+from ._learners import BatchLearner, learn_chunk, stack
+from ._learning import OnlineRates
 from ._stability import rho
-from ._train import TrainResult, batch_indices, learn_steps
-
-
-def stack(tree, n: int):
-    """`tree` broadcast to a leading member axis of length `n` (every array leaf)."""
-    n = check_positive_int("n", n)
-    return jax.tree.map(lambda v: jnp.broadcast_to(v, (n,) + v.shape), tree)
-
-
-def take(tree, i):
-    """Member `i` of a PyTree stacked over a leading member axis (an int in [-n, n) checked
-    eagerly; a traced `i` is clamped, as JAX indexing is)."""
-    if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
-        sizes = {jnp.shape(v)[0] for v in jax.tree.leaves(tree) if jnp.ndim(v) > 0}
-        for n in sizes:
-            if not -n <= i < n:
-                raise ValueError(f"`i` must lie in [-{n}, {n}) (the members), got {i}")
-    return jax.tree.map(lambda v: v[i], tree)
-
-
-def ensemble_learn(models, opt_states, data, idx, optimizer, *, shared_data: bool = False,
-                   **solver_kwargs) -> TrainResult:
-    """:func:`learn_steps` vmapped over a leading member axis of `models` and `opt_states`, and of
-    `data` (each member learns on its own data set, e.g. a hearing-loss profile) unless
-    `shared_data` (one data set for all, never copied per member). All members see the batches
-    `idx`. Pure (jit it, or call it inside a jitted function). `linear_solver` defaults to "lu"
-    (see the module docstring). Returns a :class:`TrainResult` stacked over members."""
-    want = 2 if shared_data else 3
-    if jnp.ndim(data) != want:
-        raise ValueError(f"`data` must be {'(n_samples, n_in)' if shared_data else '(members, n_samples, n_in)'}"
-                         f" (shared_data={shared_data}), got shape {jnp.shape(data)}")
-    check_finite("data", data)
-    solver_kwargs.setdefault("linear_solver", "lu")
-    run = lambda m, s, x: learn_steps(m, s, x, idx, optimizer, **solver_kwargs)  # noqa: E731
-    return jax.vmap(run, in_axes=(0, 0, None if shared_data else 0))(models, opt_states, data)
+from ._train import batch_indices
 
 
 class PenaltySweep(eqx.Module):
@@ -74,8 +36,8 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
     (phase 2), record ρ(K); then `steps_attenuated` steps on `data_att` (phase 3, also W if
     `learn_W`), record ρ(K). `data_att` may hold several hearing-loss profiles (P, n, n_in):
     phase 2 runs once and phase 3 once per profile. All runs see the same batches
-    (`batch_indices(..., key=...)`). λ_K lives in the optimizer state (`rec_l2`, see
-    :func:`with_hyperparams`). With a `mesh` (any 1-D mesh, or `(mesh, axis_name)`), the λ_K axis
+    (`batch_indices(..., key=...)`). Each λ_K is one member of a :class:`BatchLearner` ensemble
+    (its `rates.rec_l2`), run by :func:`learn_chunk`. With a `mesh` (any 1-D mesh, or `(mesh, axis_name)`), the λ_K axis
     is split over its devices (its length must be divisible by their number)."""
     lam = jnp.asarray(penalties, model.W.dtype)
     if lam.ndim != 1 or lam.size == 0 or not bool(np.all(np.isfinite(np.asarray(lam))
@@ -100,26 +62,28 @@ def penalty_sweep(model, data, data_att, penalties, *, key: PRNGKeyArray, steps_
     if mesh is not None:
         args = replicate(args, mesh)
         args = args[:3] + (put_global(lam, batch_sharding(mesh)),) + args[4:]
-    opts = tuple(infomax_optimizer(ff_eta=float(ff_eta), rec_eta=float(rec_eta), ff_l1=float(ff_l1),
-                                   learn_W=w, learn_K=True) for w in (False, bool(learn_W)))
-    r_before, r_after = _sweep(*args, opts, tuple(sorted(solver_kwargs.items())))
+    learners = tuple(BatchLearner(learn_W=w, learn_K=True,
+                                  solver_kwargs=tuple(sorted(({"linear_solver": "lu"}
+                                                              | solver_kwargs).items())))
+                     for w in (False, bool(learn_W)))
+    rates = (float(ff_eta), float(ff_l1), float(rec_eta))
+    r_before, r_after = _sweep(*args, learners, rates)
     return PenaltySweep(penalty=np.asarray(lam), rho_before=np.asarray(r_before),
                         rho_after=np.asarray(r_after[0] if one_profile else r_after))
 
 
 @functools.partial(jax.jit, static_argnums=(6, 7))
-def _sweep(model, data, data_att, lam, idx2, idx3, opts, solver_items):
-    L = lam.shape[0]
+def _sweep(model, data, data_att, lam, idx2, idx3, learners, rates):
+    L, dt = lam.shape[0], lam.dtype
+    r = OnlineRates(*(jnp.full(L, v, dt) for v in rates), rec_l2=lam)
+    ones = jnp.ones((L, data.shape[1]), dt)
+    nan = jnp.full(L, jnp.nan, dt)
 
-    def states(opt, models):
-        return jax.vmap(lambda m, v: with_hyperparams(opt.init(eqx.filter(m, eqx.is_array)),
-                                                      rec_l2=v))(models, lam)
+    def learn(learner, models, pool, idx):
+        state = learner.init(models, r)
+        return learn_chunk(learner, state, nan, pool, ones, idx,
+                           block=max(idx.shape[0], 1)).state.model
 
-    kw = dict(solver_items)
-    models = stack(model, L)
-    m2 = ensemble_learn(models, states(opts[0], models), data, idx2, opts[0], shared_data=True,
-                        **kw).model
-    after = jax.vmap(  # phase 3: profiles x λ_K
-        lambda x: jax.vmap(rho)(ensemble_learn(m2, states(opts[1], m2), x, idx3, opts[1],
-                                               shared_data=True, **kw).model.K))(data_att)
+    m2 = learn(learners[0], stack(model, L), data, idx2)
+    after = jax.vmap(lambda x: jax.vmap(rho)(learn(learners[1], m2, x, idx3).K))(data_att)
     return jax.vmap(rho)(m2.K), after

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from .. import _linalg
-from .._checks import check_finite, check_number, check_positive_int, check_rows
+from .._checks import check_finite, check_positive_int
 from .._numerics import sigmoid_derivatives
 from ._equilibrium import check_settings, fallback_roots
 from ._learning import OnlineRates
@@ -132,7 +132,7 @@ def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs) -> EnsembleValue:
     `converged` is False where the root failed or $J$ is not finite."""
     check_n_in(n_in, W)  # the rest is checked by ensemble_roots
     r = ensemble_roots(W, K, xt, **root_kwargs)
-    # the objective alone: no solves for the gradient (the cost evaluations of `online_run`)
+    # the objective alone: no solves for the gradient (the cost evaluations of `learn_chunk`)
     j = jax.vmap(lambda w, k, hh, gg: _member_sensitivity(w, k, hh, gg, n_in)[-1])(W, K, r.h, r.g)
     return EnsembleValue(value=j, converged=r.converged & jnp.isfinite(j))
 
@@ -183,72 +183,3 @@ def _ensemble_cost(W, K, eval_x, n_in, root_kwargs):
 
     r = jax.lax.map(one, eval_x)
     return EnsembleValue(value=-jnp.mean(r.value, axis=0), converged=jnp.all(r.converged, axis=0))
-
-
-class OnlineChunk(eqx.Module):
-    """Result of :func:`online_run`: the weights, which members still learn, their last cost, and
-    per evaluation block the cost (blocks × members), the largest fixed-point step count and
-    whether every step of the block was sound."""
-
-    W: Float[Array, "members n_out n_w"]
-    K: Float[Array, "members n_out n_out"]
-    active: Bool[Array, " members"]
-    cost: Float[Array, " members"]
-    costs: Float[Array, "blocks members"]
-    fp_steps: Int[Array, "blocks members"]
-    sound: Bool[Array, "blocks members"]
-    actives: Bool[Array, "blocks members"]
-
-
-def online_run(W, K, active, cost, pool, gains, idx, eval_x, rates: OnlineRates, *, n_in: int,
-               learn_W: bool, learn_K: bool, eval_every: int, stop_rise: float | None,
-               **root_kwargs) -> OnlineChunk:
-    r"""`len(idx)` online steps of an ensemble (a multiple of `eval_every`): step `s` learns, in
-    every member `e`, on `gains[e] * pool[idx[s]]`; after every `eval_every` steps the cost
-    $-\overline J$ is evaluated on `eval_x` (unattenuated). With `stop_rise`, a member whose cost
-    rose by more than `stop_rise` since the previous evaluation, or whose cost or any step was not
-    finite, stops learning (the paper's phase-3 early stop; `active` False from then on).
-    Pure and jittable; the caller chunks a long run into calls."""
-    eval_every = check_positive_int("eval_every", eval_every)
-    if jnp.ndim(idx) != 1 or jnp.shape(idx)[0] % eval_every:
-        raise ValueError(f"`idx` must be 1-D with a length that is a multiple of eval_every = "
-                         f"{eval_every}, got shape {jnp.shape(idx)}")
-    n_in = check_positive_int("n_in", n_in)
-    if jnp.ndim(pool) != 2 or jnp.shape(pool)[1] != n_in:
-        raise ValueError(f"`pool` must be (samples, n_in = {n_in}), got shape {jnp.shape(pool)}")
-    check_rows("idx", idx, jnp.shape(pool)[0], "pool")
-    if stop_rise is not None:
-        check_number("stop_rise", stop_rise, low=0.0)
-    pool, gains, eval_x = jnp.asarray(pool), jnp.asarray(gains), jnp.asarray(eval_x)
-    check_finite("pool", pool)
-    check_finite("gains", gains)
-    return _online_run(W, K, active, cost, pool, gains, jnp.asarray(idx).reshape(-1, eval_every),
-                       eval_x, rates, n_in, learn_W, learn_K, stop_rise, root_kwargs)
-
-
-@eqx.filter_jit  # eager callers compile its scans once per shape and setting, not once per call
-def _online_run(W, K, active, cost, pool, gains, blocks, eval_x, rates, n_in, learn_W, learn_K,
-                stop_rise, root_kwargs):
-    def step(carry, i):
-        W, K, active = carry
-        # a traced out-of-range index reads NaN (JAX would clamp it): that step is not sound
-        xt = augmented(gains * pool.at[i].get(mode="fill", fill_value=jnp.nan))
-        st = online_step(W, K, xt, rates, n_in=n_in, learn_W=learn_W, learn_K=learn_K,
-                         active=active, **root_kwargs)
-        return (st.W, st.K, active), (st.fp_steps, st.converged)
-
-    def block(carry, ii):
-        W, K, active, prev = carry
-        (W, K, _), (steps, sound) = jax.lax.scan(step, (W, K, active), ii)
-        new = ensemble_cost(W, K, eval_x, n_in=n_in, **root_kwargs).value
-        sound = jnp.all(sound, axis=0)
-        if stop_rise is not None:
-            rose = (new - prev > stop_rise) | ~jnp.isfinite(new) | ~sound
-            active = active & ~rose
-        prev = jnp.where(jnp.isfinite(new), new, prev)
-        return (W, K, active, prev), (new, jnp.max(steps, axis=0), sound, active)
-
-    (W, K, active, cost), (costs, steps, sound, actives) = jax.lax.scan(
-        block, (W, K, active, cost), blocks)
-    return OnlineChunk(W=W, K=K, active=active, cost=cost, costs=costs, fp_steps=steps,
-                       sound=sound, actives=actives)

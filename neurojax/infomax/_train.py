@@ -11,6 +11,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from .._checks import check_finite, check_positive_int, check_rows
 from ..parallel import check_divisible, replicate
 from ._data_parallel import sharded_objective_and_grads
+from ._learners import batch_update
 from ._learning import infomax_optimizer
 from ._objective import objective_and_grads
 from ._stability import spectral_radius
@@ -54,7 +55,6 @@ def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_k
     devices (data parallel). Returns a :class:`TrainResult` (`stats` as JAX arrays)."""
     _check_batches("idx", idx, jnp.shape(data)[-2] if jnp.ndim(data) >= 2 else 0)
     check_finite("data", data)
-    params_of = lambda m: eqx.filter(m, eqx.is_array)  # noqa: E731
     if mesh is None:
         grad_fn = objective_and_grads
     else:
@@ -62,10 +62,7 @@ def learn_steps(model, opt_state, data, idx, optimizer, *, mesh=None, **solver_k
 
     def body(carry, ix):
         m, state = carry
-        r = grad_fn(m, data[ix], **solver_kwargs)
-        loss_grads = jax.tree_util.tree_map(jnp.negative, params_of(r.grads))
-        updates, state = optimizer.update(loss_grads, state, params_of(m))
-        new = eqx.apply_updates(m, updates)
+        new, state, r = batch_update(optimizer, m, state, data[ix], grad_fn, **solver_kwargs)
         out = StepStats(objective=r.value, dW_norm=jnp.linalg.norm(new.W - m.W),
                         dK_norm=jnp.linalg.norm(new.K - m.K), fp_steps=r.num_steps,
                         converged=r.converged, neumann=r.neumann)
