@@ -1,6 +1,6 @@
 """Tinnitus protocol (Dotan & Shriki 2021): the paper's batch-1 online step and the λ_K ensemble.
 
-- 40 -> 400, one sample per step, K learning (phases 2/3): neurojax `online_run` vs the seed's NumPy
+- 40 -> 400, one sample per step, K learning (phases 2/3): neurojax's online learner (`learn_chunk`) vs the seed's NumPy
   `Infomax.learn` on the same states, same process, float64 (and neurojax float32), at
   (a) an early state: K after 10⁴ online phase-2 steps from the tonotopic W (λ_K = 0.226), and
   (b) a near-critical state: that K scaled to ρ(K) = 3, and
@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax
 
 jax.config.update("jax_enable_x64", True)
@@ -38,13 +39,17 @@ def _rates(dt, lam=0.226):
 
 
 def _runner(n_steps, n_in=N_IN):
+    learner = nim.OnlineLearner(learn_W=False, learn_K=True)
+
     @jax.jit
-    def run(W, K, pool, idx, rates):
+    def run(W, K, pool, idx, rates):  # the online learner's chunk, as the paper protocol runs it
         E = W.shape[0]
-        out = nim.online_run(W, K, jnp.ones(E, bool), jnp.zeros(E, W.dtype), pool,
-                             jnp.ones((E, n_in), W.dtype), idx, pool[:1], rates, n_in=n_in,
-                             learn_W=False, learn_K=True, eval_every=n_steps, stop_rise=None)
-        return out.K
+        model = eqx.tree_at(lambda m: (m.W, m.K),
+                            nim.stack(nim.RecurrentInfoMax(W[0], K[0]), E), (W, K))
+        out = nim.learn_chunk(learner, learner.init(model, rates), jnp.zeros(E, W.dtype), pool,
+                              jnp.ones((E, n_in), W.dtype), idx[:, None], block=n_steps,
+                              eval_x=pool[:1])
+        return out.state.model.K
 
     return run
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,12 +48,15 @@ def profile(W, K, xt):
     E = W.shape[0]
     roots = jax.jit(online.ensemble_roots)(W, K, xt)
     h, g = roots.h, roots.g
-    rates = online.OnlineRates(ff_eta=jnp.float32(0), ff_l1=jnp.float32(0),
-                               rec_eta=jnp.full(E, 1e-4, jnp.float32),
-                               rec_l2=jnp.full(E, 0.08, jnp.float32))
+    rates = nim.OnlineRates(ff_eta=jnp.float32(0), ff_l1=jnp.float32(0),
+                            rec_eta=jnp.full(E, 1e-4, jnp.float32),
+                            rec_l2=jnp.full(E, 0.08, jnp.float32))
+    learner = nim.OnlineLearner(learn_W=False, learn_K=True)
 
-    def step(W, K, xt):
-        return online.online_step(W, K, xt, rates, n_in=N_IN, learn_W=False, learn_K=True).K
+    def step(W, K, xt):  # the learner's whole step: roots, gradient, the rule
+        model = eqx.tree_at(lambda m: (m.W, m.K), nim.stack(nim.RecurrentInfoMax(W[0], K[0]), E),
+                            (W, K))
+        return learner.step(learner.init(model, rates), xt[:, None, :N_IN])[0].model.K
 
     def sensitivity(W, K, h, g):
         return jax.vmap(lambda *a: online._member_sensitivity(*a, N_IN)[-1])(W, K, h, g)
@@ -60,7 +64,7 @@ def profile(W, K, xt):
     def grads(W, K, xt, h, g):
         return jax.vmap(lambda *a: online._member_grads(*a, N_IN)[2])(W, K, xt, h, g)
 
-    return {"whole online_step": ms_per_call(step, W, K, xt),
+    return {"whole learner step": ms_per_call(step, W, K, xt),
             "roots (Picard)": ms_per_call(lambda W, K, xt: online.ensemble_roots(W, K, xt).g,
                                           W, K, xt),
             "LU of I - PhiK": ms_per_call(lu_of_resolvent, K, g, h),
@@ -101,7 +105,7 @@ def main():
         args = (W0[idx], K0[idx], jnp.broadcast_to(online.augmented(x), (E, N_IN + 1)))
         parts = profile(*args)
         print(f"E = {E}: " + ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items())
-              + f"; per member-step {parts['whole online_step'] / E * 1e3:.1f} us")
+              + f"; per member-step {parts['whole learner step'] / E * 1e3:.1f} us")
         batched, mapped = chain_floor(*args)
         print(f"  LAPACK chain alone (LU, chi solve, QR, R^-T, transposed solve): batched "
               f"{batched / E * 1e3:.1f} us/member, per-member map {mapped / E * 1e3:.1f} us/member")

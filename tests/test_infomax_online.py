@@ -1,3 +1,6 @@
+from types import SimpleNamespace
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -6,7 +9,20 @@ from conftest import max_rel
 from reference import reference
 
 import neurojax.infomax as nim
-from neurojax.infomax._online import ensemble_cost, ensemble_roots, online_step
+from neurojax.infomax._online import ensemble_cost, ensemble_roots
+
+
+def online_step(W, K, xt, rates, *, n_in, learn_W, learn_K, active=None):
+    """One :class:`OnlineLearner` step of an ensemble given as raw arrays (members × ...) and
+    augmented inputs `xt` (members × n_w): the new `W`, `K` and the step's diagnostics."""
+    W, K = jnp.asarray(W), jnp.asarray(K)
+    model = eqx.tree_at(lambda m: (m.W, m.K), nim.stack(nim.RecurrentInfoMax(W[0], K[0]),
+                                                        W.shape[0]), (W, K))
+    assert model.n_in == n_in
+    learner = nim.OnlineLearner(learn_W=learn_W, learn_K=learn_K)
+    state, info = learner.step(learner.init(model, rates, active=active), xt[:, None, :n_in])
+    return SimpleNamespace(W=state.model.W, K=state.model.K, objective=info.objective,
+                           fp_steps=info.fp_steps, converged=info.converged)
 
 
 def _state(n_in, n_out, key, scale=0.05):

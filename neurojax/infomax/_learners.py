@@ -34,7 +34,7 @@ from .._checks import check_finite, check_number, check_positive_int, check_rows
 from ._learning import OnlineRates, infomax_optimizer, with_hyperparams
 from ._model import RecurrentInfoMax
 from ._objective import objective_and_grads
-from ._online import augmented, ensemble_cost, online_step
+from ._online import augmented, ensemble_cost, online_grads
 
 
 def stack(tree, n: int):
@@ -127,12 +127,14 @@ class OnlineLearner(eqx.Module):
             raise ValueError(f"OnlineLearner learns on one sample per step: `x` must be "
                              f"(members, 1, n_in), got shape {jnp.shape(x)}")
         m = state.model
-        st = online_step(m.W, m.K, augmented(x[:, 0]), state.rates, n_in=m.n_in,
-                         learn_W=self.learn_W, learn_K=self.learn_K, active=state.active,
-                         **dict(self.root_kwargs))
-        model = eqx.tree_at(lambda t: (t.W, t.K), m, (st.W, st.K))
+        r, j, grad_w, grad_k, sound = online_grads(m.W, m.K, augmented(x[:, 0]), n_in=m.n_in,
+                                                   **dict(self.root_kwargs))
+        # stopped members, and members whose root or objective is not sound, keep their weights
+        W, K = state.rates.apply(m.W, m.K, grad_w, grad_k, learn_W=self.learn_W,
+                                 learn_K=self.learn_K, where=sound & state.active)
+        model = eqx.tree_at(lambda t: (t.W, t.K), m, (W, K))
         return (eqx.tree_at(lambda s: s.model, state, model),
-                StepInfo(objective=st.objective, fp_steps=st.fp_steps, converged=st.converged))
+                StepInfo(objective=j, fp_steps=r.num_steps, converged=sound))
 
 
 def batch_update(optimizer, model, opt_state, xs, grad_fn=objective_and_grads, **solver_kwargs):

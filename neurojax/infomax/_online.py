@@ -32,7 +32,6 @@ from .. import _linalg
 from .._checks import check_finite, check_positive_int
 from .._numerics import sigmoid_derivatives
 from ._equilibrium import check_settings, fallback_roots
-from ._learning import OnlineRates
 
 
 def check_n_in(n_in, W) -> int:
@@ -73,18 +72,6 @@ class EnsembleValue(eqx.Module):
     whether every fixed point behind it `converged`."""
 
     value: Float[Array, " members"]
-    converged: Bool[Array, " members"]
-
-
-class OnlineStep(eqx.Module):
-    """Result of :func:`online_step`: the updated weights `W`, `K`, and per member the objective
-    $J(x)$ before the update, the fixed-point steps, and whether the root and its factorisation
-    were sound."""
-
-    W: Float[Array, "members n_out n_w"]
-    K: Float[Array, "members n_out n_out"]
-    objective: Float[Array, " members"]
-    fp_steps: Int[Array, " members"]
     converged: Bool[Array, " members"]
 
 
@@ -137,25 +124,15 @@ def ensemble_objective(W, K, xt, *, n_in: int, **root_kwargs) -> EnsembleValue:
     return EnsembleValue(value=j, converged=r.converged & jnp.isfinite(j))
 
 
-def online_step(W, K, xt, rates: OnlineRates, *, n_in: int, learn_W: bool, learn_K: bool,
-                active=None, **root_kwargs) -> OnlineStep:
-    r"""One online learning step of every member on its own augmented input `xt` (members × n_w).
-
-    Returns an :class:`OnlineStep` (the new `W`, `K` and per-member diagnostics). Members that are not `active` (stopped), or whose root or
-    objective is not sound this step (`OnlineStep.converged` False), keep their weights.
-    Parameters of the root solve: `rtol`, `atol`, `max_steps`.
-    """
+def online_grads(W, K, xt, *, n_in: int, **root_kwargs):
+    """`(roots, objective, grad_W, grad_K, sound)` of every member at its own input `xt` (the
+    online learner's step before the rule, :class:`~neurojax.infomax.OnlineLearner`); `sound`:
+    the root converged and the objective is finite."""
     check_n_in(n_in, W)  # the rest is checked by ensemble_roots
-    if not isinstance(rates, OnlineRates):
-        raise TypeError(f"`rates` must be an OnlineRates, got {type(rates).__name__}")
     r = ensemble_roots(W, K, xt, **root_kwargs)
-    h, g, steps, ok = r.h, r.g, r.num_steps, r.converged
     j, gw, gk, finite = jax.vmap(lambda w, k, x, hh, gg: _member_grads(w, k, x, hh, gg, n_in))(
-        W, K, xt, h, g)
-    sound = ok & finite
-    live = sound if active is None else sound & active
-    W, K = rates.apply(W, K, gw, gk, learn_W=learn_W, learn_K=learn_K, where=live)
-    return OnlineStep(W=W, K=K, objective=j, fp_steps=steps, converged=sound)
+        W, K, xt, r.h, r.g)
+    return r, j, gw, gk, r.converged & finite
 
 
 def augmented(x):
