@@ -62,9 +62,10 @@ class RunDirectory:
     is an error.
     """
 
-    # recorded but not compared on resume: the package version (numerics that change a run are
+    # recorded but not compared on resume: the package version and the checkpoint format a run was
+    # upgraded from (numerics that change a run are
     # versioned by the caller's own identity fields, e.g. run_paper's `protocol`)
-    UNCHECKED = ("version",)
+    UNCHECKED = ("version", "upgraded_from")
 
     def __init__(self, path, identity: dict, *, resume: bool = False, overwrite: bool = False):
         self.path = Path(path)

@@ -12,6 +12,9 @@ sweep equals separate runs per λ_K, and a run interrupted and resumed from its 
 uninterrupted one bitwise.
 """
 
+import json
+from pathlib import Path
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -21,7 +24,7 @@ from jax.sharding import Mesh
 from .. import _policy, infomax as nim
 from .._version import __version__
 from ..parallel import mesh_axis
-from ._checkpoint import RunDirectory
+from ._checkpoint import RunDirectory, write_json_atomic
 from ._engine import Phase, Plan, ProtocolResult, run_phases
 
 PAPER_PENALTIES = (0.1, 0.15, 0.17, 0.18, 0.182, 0.185, 0.19, 0.20, 0.21, 0.22, 0.225, 0.2255,
@@ -133,6 +136,50 @@ def pool_and_gains(config: PaperConfig, key):
     return pool, gains
 
 
+def upgrade_checkpoint(out, config: PaperConfig, seed: int) -> bool:
+    """Rewrite the newest checkpoint of a run written before the protocol engine (`run.json`
+    protocol `paper-online-1`: arrays `W`, `K`, `snap_K2`, `h2_rho`, ...) in the engine's codec
+    (`state.model.W`, `models.2.K`, `history.2.rho`, ...; the per-block `objective`, which that
+    format did not record, is NaN), as a new atomic checkpoint; then mark `run.json` as
+    `paper-online-2`. Only a run of the same `config` and `seed` is touched; returns whether it
+    was upgraded. The numbers of a run do not depend on the format (tested bitwise)."""
+    rj = Path(out) / "run.json"
+    try:
+        ident = json.loads(rj.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    if (ident.get("protocol") != "paper-online-1" or ident.get("config") != config.to_json()
+            or ident.get("seed") != seed):
+        return False
+    run = RunDirectory(out, ident, resume=True)
+    arrays, meta = run.load()
+    run.check_meta(meta, tuple(config.steps))
+    P = len(config.profiles)
+    q, step = meta["phase"], meta["step"]
+    new = {}
+    if q <= 3 and step > 0:  # a phase in progress: the learner state
+        W = arrays["W"]
+        e, dt = W.shape[0], W.dtype
+        lam = {1: np.zeros(1), 2: np.asarray(config.penalties),
+               3: np.tile(np.asarray(config.penalties), P)}[q]
+        new |= {"state.model.W": W, "state.model.K": arrays["K"], "state.active": arrays["active"],
+                "cost": arrays["cost"], "state.rates.ff_eta": np.full(e, config.ff_eta, dt),
+                "state.rates.ff_l1": np.full(e, config.ff_l1, dt),
+                "state.rates.rec_eta": np.full(e, config.rec_eta, dt),
+                "state.rates.rec_l2": lam.astype(dt)}
+    for p in (1, 2, 3):
+        if f"snap_W{p}" in arrays:
+            new |= {f"models.{p}.W": arrays[f"snap_W{p}"], f"models.{p}.K": arrays[f"snap_K{p}"]}
+        hist = {k: arrays[f"h{p}_{k}"] for k in ("cost", "fp_steps", "sound", "active", "rho",
+                                                   "rho_step") if f"h{p}_{k}" in arrays}
+        if hist:
+            hist["objective"] = np.full_like(hist["cost"], np.nan)
+            new |= {f"history.{p}.{k}": v for k, v in hist.items()}
+    run.save(new, meta)
+    write_json_atomic(rj, ident | {"protocol": "paper-online-2", "upgraded_from": "paper-online-1"})
+    return True
+
+
 def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
               overwrite: bool = False, progress=None, mesh=None) -> ProtocolResult:
     """Run the three phases for every λ_K and profile (the engine's paper preset: the online
@@ -169,6 +216,8 @@ def run_paper(config: PaperConfig, *, seed: int, out=None, resume: bool = False,
         raise ValueError("config.dtype='float64' needs jax_enable_x64 (neurojax --x64)")
     identity = {"config": config.to_json(), "seed": int(seed), "version": __version__,
                 "protocol": "paper-online-2"}
+    if resume and out is not None:
+        upgrade_checkpoint(out, config, int(seed))
     run_dir = None if out is None else RunDirectory(out, identity, resume=resume,
                                                     overwrite=overwrite)
     key = jax.random.key(seed)
