@@ -79,7 +79,7 @@ def specs_models() -> dict:
                            status=conv),
         nim.hearing_loss: S(nim.hearing_loss, {"profile": "baseline", "n_in": 8, "minval": 0.0,
                                                "beta": 10.0},
-                            {"profile": st.one_of(choice(nim.PROFILES), nonfinite(jnp.ones(8)),
+                            {"profile": st.one_of(choice(tuple(nim.PROFILES)), nonfinite(jnp.ones(8)),
                                                   reshaped((7,))),
                              "n_in": count(), "minval": unit(), "beta": NONFINITE}),
         nim.infomax_grads: S(nim.infomax_grads, {"model": m, "xs": xs},

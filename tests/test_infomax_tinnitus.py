@@ -14,7 +14,7 @@ def _model(key, n_in=8, n_out=12, k_scale=0.3):
     return eqx.tree_at(lambda m: m.K, m, K * (1 - jnp.eye(n_out)))
 
 
-@pytest.mark.parametrize("name", nim.PROFILES)
+@pytest.mark.parametrize("name", list(nim.PROFILES))
 def test_hearing_loss_profiles(x64, name):
     g = np.asarray(nim.hearing_loss(name, 40))
     assert g.shape == (40,) and np.all((0 <= g) & (g <= 1))

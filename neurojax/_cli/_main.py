@@ -5,6 +5,8 @@ import argparse
 import os
 import sys
 
+from ..infomax._hearing import PROFILES
+
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr and exit status 2 (no usage dump)."""
@@ -130,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tinnitus.add_argument("--preset", choices=["small", "paper"], default="small")
     tinnitus.add_argument("--profile", default="baseline",
-                          choices=["baseline", "shifted", "soft", "low", "notch", "band", "all"])
+                          choices=[*PROFILES, "all"])
     tinnitus.add_argument("--resume", action="store_true",
                           help="continue from the last checkpoint in OUT/checkpoint")
     tinnitus.add_argument("--overwrite", action="store_true",
@@ -147,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     paper.add_argument("--penalties", type=_positive_float, nargs="+", default=None,
                        metavar="LAMBDA", help="lambda_K values (default: the preset's)")
     paper.add_argument("--profiles", nargs="+", default=None, metavar="NAME",
-                       choices=["baseline", "shifted", "soft", "band", "low", "notch"],
+                       choices=list(PROFILES),
                        help="hearing-loss profiles of phase 3 (default: the paper's five)")
     paper.add_argument("--scale-step", type=_positive_float, default=None,
                        help="step of s in the critical-slowing scan K -> sK over [0, 4] "

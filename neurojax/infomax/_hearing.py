@@ -6,6 +6,8 @@ entropy and amplify what is left, so the network can respond to silence (tinnitu
 thresholds change.
 """
 
+from types import MappingProxyType
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -17,7 +19,30 @@ from .._numerics import sigmoid
 from ._equilibrium import EquilibriumResult, check_model, equilibrium
 from ._inputs import attenuation
 
-PROFILES = ("baseline", "shifted", "soft", "low", "notch", "band")
+
+def _edge(f0: float, *, soft: bool = False, low: bool = False):
+    """A profile that loses the channels above (`low`: below) `f0 · n_in` (`soft`: β = 1)."""
+    def gain(n_in, minval, beta):
+        return attenuation(n_in, f0=f0 * n_in, beta=1.0 if soft else beta, minval=minval, low=low)
+    return gain
+
+
+def _notch(soft: bool):
+    """A profile that loses the band between n_in/4 and 3 n_in/4 (`soft`: β = 1)."""
+    def gain(n_in, minval, beta):
+        beta = 1.0 if soft else beta
+        j = jnp.arange(1, n_in + 1, dtype=jnp.zeros(0).dtype)
+        band = sigmoid(beta * (j - n_in / 4)) * sigmoid(beta * (0.75 * n_in - j))
+        return 1 - (1 - minval) * band
+    return gain
+
+
+# THE registry of named hearing-loss profiles: name -> gain(n_in, minval, beta). A profile added
+# here is known to `hearing_loss`, the configs and the CLI (`--profile`, `--profiles`).
+PROFILES = MappingProxyType({
+    "baseline": _edge(0.5), "shifted": _edge(0.75), "soft": _edge(0.5, soft=True),
+    "low": _edge(0.5, low=True), "notch": _notch(False), "band": _notch(True),
+})
 
 
 def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0):
@@ -39,19 +64,7 @@ def hearing_loss(profile, n_in: int, *, minval: float = 0.0, beta: float = 10.0)
         return gain_vector("profile", profile, n_in)
     check_choice("profile", profile, set(PROFILES))
     beta = check_number("beta", beta, low=0.0)
-    if profile == "baseline":
-        return attenuation(n_in, f0=n_in / 2, beta=beta, minval=minval)
-    if profile == "shifted":
-        return attenuation(n_in, f0=0.75 * n_in, beta=beta, minval=minval)
-    if profile == "soft":
-        return attenuation(n_in, f0=n_in / 2, beta=1.0, minval=minval)
-    if profile == "low":
-        return attenuation(n_in, f0=n_in / 2, beta=beta, minval=minval, low=True)
-    if profile == "band":
-        beta = 1.0
-    j = jnp.arange(1, n_in + 1, dtype=jnp.zeros(0).dtype)
-    band = sigmoid(beta * (j - n_in / 4)) * sigmoid(beta * (0.75 * n_in - j))
-    return 1 - (1 - minval) * band
+    return PROFILES[profile](n_in, minval, beta)
 
 
 def gain_vector(name: str, gain, n_in: int):
