@@ -14,8 +14,8 @@ uninterrupted one bitwise.
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,6 +25,7 @@ from .. import _policy, infomax as nim
 from .._version import __version__
 from ..parallel import mesh_axis
 from ._checkpoint import RunDirectory, write_json_atomic
+from ._config import Config, count, number, one_of, setting
 from ._engine import Phase, Plan, ProtocolResult, run_phases
 
 PAPER_PENALTIES = (0.1, 0.15, 0.17, 0.18, 0.182, 0.185, 0.19, 0.20, 0.21, 0.22, 0.225, 0.2255,
@@ -32,7 +33,34 @@ PAPER_PENALTIES = (0.1, 0.15, 0.17, 0.18, 0.182, 0.185, 0.19, 0.20, 0.21, 0.22, 
 PAPER_PROFILES = ("baseline", "shifted", "soft", "band", "low")
 
 
-class PaperConfig(eqx.Module):
+# 40 -> 80: rho(K) = 3.2 at 0.1 and 0.85 at 0.2 after 10^6 phase-2 steps (measured when issue 18 was
+# filed), so the crossing of 4 lies below 0.1; dense from 0.03 to 0.1, two values above
+REDUCED_PENALTIES = (0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.15)
+
+
+def _phases(where, steps):
+    if len(steps) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0
+                              for s in steps):
+        raise ValueError(f"{where} must be 3 integers >= 0, got {steps!r}")
+    if sum(steps) == 0:
+        raise ValueError(f"{where}: the phase plan has no learning phase (all three phases have "
+                         f"0 steps)")
+
+
+def _penalties(where, lam):
+    if len(lam) == 0 or any(not (np.isfinite(p) and p > 0) for p in lam):
+        raise ValueError(f"{where} (λ_K) must be finite values > 0, got {lam!r}")
+
+
+def _profiles(where, names):
+    if len(names) == 0:
+        raise ValueError(f"{where} must name at least one profile")
+    for p in names:
+        if p not in nim.PROFILES:
+            raise ValueError(f"{where}: unknown profile {p!r} (one of {list(nim.PROFILES)})")
+
+
+class PaperConfig(Config):
     """The protocol's sizes, phase lengths, rates and penalties (defaults: the paper's).
 
     `pool_size`: the fixed pool of pre-generated samples (paper 10⁶); `steps`: phase lengths in
@@ -41,84 +69,44 @@ class PaperConfig(eqx.Module):
     every `eval_every` steps on the first `n_eval` (unattenuated) pool samples; `stop_rise`: phase-3
     early stop; `chunk`: steps per jitted call, checkpoint and ρ(K) log (a multiple of
     `eval_every`); `dtype`: of learning (`float32` or `float64`).
+
+    Presets: `paper` (40 -> 400, the 18 λ_K values, five profiles), `reduced` (40 -> 80, full
+    protocol length, λ_K chosen where ρ(K) crosses 4 at that size: see the README), `tiny`
+    (tests).
     """
 
-    n_in: int = eqx.field(static=True, default=40)
-    n_out: int = eqx.field(static=True, default=400)
-    pool_size: int = eqx.field(static=True, default=1_000_000)
-    steps: tuple = eqx.field(static=True, default=(50_000, 1_000_000, 1_000_000), converter=tuple)
-    ff_eta: float = eqx.field(static=True, default=0.1)
-    ff_l1: float = eqx.field(static=True, default=0.001)
-    rec_eta: float = eqx.field(static=True, default=0.001)
-    penalties: tuple = eqx.field(static=True, default=PAPER_PENALTIES,
-                                 converter=lambda v: tuple(float(p) for p in v))
-    profiles: tuple = eqx.field(static=True, default=PAPER_PROFILES,
-                                converter=lambda v: (v,) if isinstance(v, str) else tuple(v))
-    eval_every: int = eqx.field(static=True, default=100)
-    n_eval: int = eqx.field(static=True, default=10)
-    stop_rise: float = eqx.field(static=True, default=100.0)
-    chunk: int = eqx.field(static=True, default=10_000)
-    dtype: str = eqx.field(static=True, default="float32")
+    PRESETS: ClassVar[dict] = {
+        "paper": {},
+        "reduced": dict(n_out=80, penalties=REDUCED_PENALTIES),
+        "tiny": dict(n_in=8, n_out=12, pool_size=500, steps=(200, 400, 400),
+                     penalties=(0.05, 0.2), profiles=("baseline", "low"), eval_every=20,
+                     n_eval=4, chunk=100, rec_eta=0.01, stop_rise=100.0),
+    }
 
-    def __check_init__(self):
-        for name in ("n_in", "n_out", "pool_size", "eval_every", "n_eval", "chunk"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"PaperConfig.{name} must be a positive integer, got {v!r}")
-        if len(self.steps) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
-                                       or s < 0 for s in self.steps):
-            raise ValueError(f"PaperConfig.steps must be 3 integers >= 0, got {self.steps!r}")
-        if sum(self.steps) == 0:
-            raise ValueError("PaperConfig.steps: the phase plan has no learning phase (all three "
-                             "phases have 0 steps)")
-        for name, low in (("ff_eta", 0), ("rec_eta", 0), ("ff_l1", None), ("stop_rise", None)):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0
-                    and (low is None or v > low)):
-                what = "> 0 (a learning rate)" if low is not None else ">= 0"
-                raise ValueError(f"PaperConfig.{name} must be a finite number {what}, got {v!r}")
-        if len(self.penalties) == 0 or any(not (np.isfinite(p) and p > 0) for p in self.penalties):
-            raise ValueError(f"PaperConfig.penalties (λ_K) must be finite values > 0, got "
-                             f"{self.penalties!r}")
-        if len(self.profiles) == 0:
-            raise ValueError("PaperConfig.profiles must name at least one profile")
-        for p in self.profiles:
-            if p not in nim.PROFILES:
-                raise ValueError(f"PaperConfig.profiles: unknown profile {p!r} "
-                                 f"(one of {list(nim.PROFILES)})")
+    n_in: int = setting(40, count())
+    n_out: int = setting(400, count())
+    pool_size: int = setting(1_000_000, count())
+    steps: tuple = setting((50_000, 1_000_000, 1_000_000), _phases, converter=tuple)
+    ff_eta: float = setting(0.1, number(positive=True))
+    ff_l1: float = setting(0.001, number(positive=False))
+    rec_eta: float = setting(0.001, number(positive=True))
+    penalties: tuple = setting(PAPER_PENALTIES, _penalties,
+                               converter=lambda v: tuple(float(p) for p in v))
+    profiles: tuple = setting(PAPER_PROFILES, _profiles,
+                              converter=lambda v: (v,) if isinstance(v, str) else tuple(v))
+    eval_every: int = setting(100, count())
+    n_eval: int = setting(10, count())
+    stop_rise: float = setting(100.0, number(positive=False))
+    chunk: int = setting(10_000, count())
+    dtype: str = setting("float32", one_of("float32", "float64"))
+
+    def _check_together(self):
         if self.n_eval > self.pool_size:
             raise ValueError(f"PaperConfig.n_eval ({self.n_eval}) must be <= pool_size "
                              f"({self.pool_size})")
         if self.chunk % self.eval_every or any(s % self.eval_every for s in self.steps):
             raise ValueError("PaperConfig.chunk and every phase length (steps) must be multiples "
                              "of eval_every")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"PaperConfig.dtype must be 'float32' or 'float64', got {self.dtype!r}")
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> "PaperConfig":
-        """`paper` (40 -> 400, the 18 λ_K values, five profiles), `reduced` (40 -> 80, full
-        protocol length, λ_K chosen where ρ(K) crosses 4 at that size: see the README), `tiny`
-        (tests)."""
-        presets = {
-            "paper": {},
-            "reduced": dict(n_out=80, penalties=REDUCED_PENALTIES),
-            "tiny": dict(n_in=8, n_out=12, pool_size=500, steps=(200, 400, 400),
-                         penalties=(0.05, 0.2), profiles=("baseline", "low"), eval_every=20,
-                         n_eval=4, chunk=100, rec_eta=0.01, stop_rise=100.0),
-        }
-        if name not in presets:
-            raise ValueError(f"`preset` must be one of {sorted(presets)}, got {name!r}")
-        return cls(**(presets[name] | overrides))
-
-    def to_json(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in ((f, getattr(self, f)) for f in self.__dataclass_fields__)}
-
-
-# 40 -> 80: rho(K) = 3.2 at 0.1 and 0.85 at 0.2 after 10^6 phase-2 steps (measured when issue 18 was
-# filed), so the crossing of 4 lies below 0.1; dense from 0.03 to 0.1, two values above
-REDUCED_PENALTIES = (0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.15)
 
 
 def _jnp_dtype(config):

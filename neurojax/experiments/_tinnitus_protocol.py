@@ -7,9 +7,8 @@ with `fold_in(fold_in(key, p), s)`, so a run split into chunks, interrupted and 
 checkpoint, equals an uninterrupted run bitwise.
 """
 
-import dataclasses
+from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,61 +16,54 @@ import numpy as np
 from .. import infomax as nim
 from .._version import __version__
 from ._checkpoint import RunDirectory
+from ._config import Config, count, flag, number, setting, unit
 from ._engine import Phase, Plan, ProtocolResult, run_phases
 
 
-def _positive_int(name, v, allow_zero=False):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if allow_zero else 1):
-        raise ValueError(f"TinnitusConfig.{name} must be an integer {'>= 0' if allow_zero else '> 0'}"
-                         f", got {v!r}")
-
-
-class TinnitusConfig(eqx.Module):
+class TinnitusConfig(Config):
     """Sizes, phase lengths (learning steps of `batch_size` samples), rates and penalties.
 
     `ff_eta`, `rec_eta`: learning rates of W and K; `ff_l1`: L1 sign-decay of W; `rec_l2`: the L2
     penalty λ_K on K; `learn_W_attenuated`: also learn W in phase 3; `minval`: the gain of a lost
     channel; `penalties`: λ_K values of the ρ(K)-vs-λ_K sweep (None: 8 values around `rec_l2`).
-    All fields are static (a config is hashable and never traced); checks in `__check_init__`.
+
+    Presets: `small` (default sizes: 32 -> 64, a few minutes on 2 CPU cores) or `paper` (40 -> 400,
+    η_W = 0.1, η_K = 0.001, λ_K = 0.226, one sample per step, phases of 50k / 1M / 1M steps as
+    in Dotan & Shriki 2021; meant for a GPU). The paper's protocol as its authors run it
+    (a fixed pool of 10⁶ samples, the cost evaluation and phase-3 early stop, the `band`
+    profile, the λ_K sweep as one ensemble) is :func:`neurojax.experiments.run_paper`
+    (`neurojax paper`).
     """
 
-    n_in: int = eqx.field(static=True, default=32)
-    n_out: int = eqx.field(static=True, default=64)
-    n_samples: int = eqx.field(static=True, default=2000)
-    batch_size: int = eqx.field(static=True, default=16)
-    steps_W: int = eqx.field(static=True, default=1000)
-    steps_K: int = eqx.field(static=True, default=2000)
-    steps_attenuated: int = eqx.field(static=True, default=2000)
-    ff_eta: float = eqx.field(static=True, default=0.1)
-    rec_eta: float = eqx.field(static=True, default=0.001)
-    ff_l1: float = eqx.field(static=True, default=0.001)
-    rec_l2: float = eqx.field(static=True, default=0.209)
-    learn_W_attenuated: bool = eqx.field(static=True, default=False)
-    minval: float = eqx.field(static=True, default=0.0)
-    log_every: int = eqx.field(static=True, default=100)
-    checkpoint_every: int = eqx.field(static=True, default=1000)
-    penalties: tuple | None = eqx.field(
-        static=True, default=None, converter=lambda v: None if v is None else tuple(float(p) for p in v))
+    PRESETS: ClassVar[dict] = {
+        "small": {},
+        "paper": dict(n_in=40, n_out=400, n_samples=100_000, batch_size=1, steps_W=50_000,
+                      steps_K=1_000_000, steps_attenuated=1_000_000, rec_l2=0.226,
+                      log_every=1000, checkpoint_every=50_000),
+    }
 
-    def __check_init__(self):
-        for name in ("n_in", "n_out", "n_samples", "batch_size", "log_every", "checkpoint_every"):
-            _positive_int(name, getattr(self, name))
-        for name in ("steps_W", "steps_K", "steps_attenuated"):
-            _positive_int(name, getattr(self, name), allow_zero=True)
+    n_in: int = setting(32, count())
+    n_out: int = setting(64, count())
+    n_samples: int = setting(2000, count())
+    batch_size: int = setting(16, count())
+    steps_W: int = setting(1000, count(allow_zero=True))
+    steps_K: int = setting(2000, count(allow_zero=True))
+    steps_attenuated: int = setting(2000, count(allow_zero=True))
+    ff_eta: float = setting(0.1, number(positive=True))
+    rec_eta: float = setting(0.001, number(positive=True))
+    ff_l1: float = setting(0.001, number(positive=False))
+    rec_l2: float = setting(0.209, number(positive=False))
+    learn_W_attenuated: bool = setting(False, flag)
+    minval: float = setting(0.0, unit)
+    log_every: int = setting(100, count())
+    checkpoint_every: int = setting(1000, count())
+    penalties: tuple | None = setting(
+        None, converter=lambda v: None if v is None else tuple(float(p) for p in v))
+
+    def _check_together(self):
         if self.steps_W + self.steps_K + self.steps_attenuated == 0:
             raise ValueError("TinnitusConfig.steps_W, steps_K, steps_attenuated: the phase plan "
                              "has no learning phase (all are 0)")
-        for name, rate in (("ff_eta", True), ("rec_eta", True), ("ff_l1", False),
-                           ("rec_l2", False)):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0 and (v > 0 or not rate)):
-                what = "> 0 (a learning rate)" if rate else ">= 0"
-                raise ValueError(f"TinnitusConfig.{name} must be a finite number {what}, got {v!r}")
-        if not isinstance(self.learn_W_attenuated, (bool, np.bool_)):
-            raise TypeError(f"TinnitusConfig.learn_W_attenuated must be a bool, got "
-                            f"{self.learn_W_attenuated!r}")
-        if not 0 <= self.minval <= 1:
-            raise ValueError(f"TinnitusConfig.minval must be in [0, 1], got {self.minval!r}")
         if self.batch_size > self.n_samples:
             raise ValueError(f"TinnitusConfig.batch_size ({self.batch_size}) must be <= n_samples "
                              f"({self.n_samples})")
@@ -80,28 +72,6 @@ class TinnitusConfig(eqx.Module):
         if self.penalties is not None and (len(self.penalties) == 0
                                            or any(not p >= 0 for p in self.penalties)):
             raise ValueError(f"TinnitusConfig.penalties must be values >= 0, got {self.penalties}")
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> "TinnitusConfig":
-        """`small` (default sizes: 32 -> 64, a few minutes on 2 CPU cores) or `paper` (40 -> 400,
-        η_W = 0.1, η_K = 0.001, λ_K = 0.226, one sample per step, phases of 50k / 1M / 1M steps as
-        in Dotan & Shriki 2021; meant for a GPU). The paper's protocol as its authors run it
-        (a fixed pool of 10⁶ samples, the cost evaluation and phase-3 early stop, the `band`
-        profile, the λ_K sweep as one ensemble) is :func:`neurojax.experiments.run_paper`
-        (`neurojax paper`)."""
-        presets = {
-            "small": {},
-            "paper": dict(n_in=40, n_out=400, n_samples=100_000, batch_size=1, steps_W=50_000,
-                          steps_K=1_000_000, steps_attenuated=1_000_000, rec_l2=0.226,
-                          log_every=1000, checkpoint_every=50_000),
-        }
-        if name not in presets:
-            raise ValueError(f"preset must be one of {sorted(presets)}, got {name!r}")
-        return cls(**(presets[name] | overrides))
-
-    def to_json(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return out | {"penalties": None if self.penalties is None else list(self.penalties)}
 
 
 class LearningDiverged(RuntimeError):
