@@ -39,9 +39,9 @@ for name in nim.PROFILES:
     ax[0].plot(np.arange(1, 33), nim.hearing_loss(name, 32), label=name)
 ax[0].set(title="hearing-loss profiles (gain per input channel)", xlabel="channel")
 ax[0].legend()
-obj = np.concatenate([np.ravel(run.history["1"]["objective"]),
-                      np.ravel(run.history["2"]["objective"]),
-                      np.asarray(run.history["3"]["objective"])[:, 0]])
+obj = np.concatenate([np.ravel(run.history[1]["objective"]),
+                      np.ravel(run.history[2]["objective"]),
+                      run.history[3]["objective"][:, 0]])
 ax[1].plot(obj)
 ax[1].axvline(cfg.steps_W, color="gray", ls="--")
 ax[1].axvline(cfg.steps_W + cfg.steps_K, color="gray", ls="--", label="attenuation on")
