@@ -208,11 +208,11 @@ class ChunkInfo(eqx.Module):
     largest fixed-point step count, whether every step was sound, whether the member still learns
     after the block, and the cost $-\\overline J$ on the evaluation inputs (NaN without them)."""
 
-    objective: Float[Array, "blocks members"]
-    fp_steps: Int[Array, "blocks members"]
-    sound: Bool[Array, "blocks members"]
-    active: Bool[Array, "blocks members"]
-    cost: Float[Array, "blocks members"]
+    objective: Float[Array, "*blocks members"]
+    fp_steps: Int[Array, "*blocks members"]
+    sound: Bool[Array, "*blocks members"]
+    active: Bool[Array, "*blocks members"]
+    cost: Float[Array, "*blocks members"]
 
 
 class ChunkResult(eqx.Module):

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_number
 
@@ -20,10 +20,11 @@ class OnlineRates(eqx.Module):
     Each field is a scalar or has an ensemble's leading member axis. The seed's names: `FF_eta`,
     `FF_ridge`, `Rec_eta`, `Rec_ridge` (docs/paper.md, "The protocol")."""
 
-    ff_eta: Float[Array, "*members"]
-    ff_l1: Float[Array, "*members"]
-    rec_eta: Float[Array, "*members"]
-    rec_l2: Float[Array, "*members"]
+    # each a scalar or one value per member, independently (numbers are accepted)
+    ff_eta: ArrayLike
+    ff_l1: ArrayLike
+    rec_eta: ArrayLike
+    rec_l2: ArrayLike
 
     def apply(self, W, K, grad_W, grad_K, *, learn_W: bool = True, learn_K: bool = True,
               where=None):

@@ -23,12 +23,12 @@ class StepStats(eqx.Module):
     largest fixed-point step count of the batch), `converged` (every solve of the step converged)
     and `neumann` (the step's linear solves took the Neumann path)."""
 
-    objective: Float[Array, " steps"]
-    dW_norm: Float[Array, " steps"]
-    dK_norm: Float[Array, " steps"]
-    fp_steps: Int[Array, " steps"]
-    converged: Bool[Array, " steps"]
-    neumann: Bool[Array, " steps"]
+    objective: Float[Array, "*steps"]
+    dW_norm: Float[Array, "*steps"]
+    dK_norm: Float[Array, "*steps"]
+    fp_steps: Int[Array, "*steps"]
+    converged: Bool[Array, "*steps"]
+    neumann: Bool[Array, "*steps"]
 
 
 class TrainResult(eqx.Module):
