@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import jax.scipy as jsp
 import lineax as lx
 import optimistix as optx
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from . import _policy
 from ._compat import Static, fixed_point_state, pack_structures, unravel_solution
@@ -100,7 +100,7 @@ def cho_solve(chol, b):
     return _cho_solve(chol, b)
 
 
-def cholesky(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+def cholesky(a: Float[ArrayLike, "n n"]) -> Float[Array, "n n"]:
     """Lower Cholesky factor; under `vmap` on CPU one LAPACK call per matrix (no deadlock)."""
     return _cholesky(a)
 
@@ -131,7 +131,7 @@ class LU(lx.LU):
         x = (_lu_solve_t if transpose.value else _lu_solve)(lu, piv, b)
         return unravel_solution(x, packed), lx.RESULTS.successful, {}
 
-def solve(a, b: Float[Array, "n *m"], factors=None) -> Float[Array, "n *m"]:
+def solve(a, b: Float[ArrayLike, "n *m"], factors=None) -> Float[Array, "n *m"]:
     r"""Solve $A X = B$ (one LU of $A$, any number of right-hand sides), differentiable in $A$ and $B$.
 
     Derivatives follow $dX = A^{-1}(dB - dA\,X)$ via :func:`jax.lax.custom_linear_solve`; the reverse
@@ -178,7 +178,7 @@ def _neumann(matvec, b, rtol, max_steps):
     return sol.value * scale, sol.result == optx.RESULTS.successful
 
 
-def neumann_solve(matvec: Callable, b: Float[Array, "n *m"], *, rtol: float | None = None,
+def neumann_solve(matvec: Callable, b: Float[ArrayLike, "n *m"], *, rtol: float | None = None,
                   max_steps: int = 64) -> tuple[Float[Array, "n *m"], Array]:
     r"""Solve $(I - M)\,x = b$ by the Neumann series $x = \sum_k M^k b$, i.e. the iteration
     $x \leftarrow b + M x$ (:class:`optimistix.FixedPointIteration`), given `matvec(x)` $= (I - M)x$.
@@ -235,7 +235,7 @@ def _logdet_and_inverse(a, method):
     return 2 * jnp.sum(jnp.log(jnp.diagonal(chol))), _cho_inverse(chol)
 
 
-def logdet_and_inverse_spd(a: Float[Array, "n n"], method: str = "auto"):
+def logdet_and_inverse_spd(a: Float[ArrayLike, "n n"], method: str = "auto"):
     """`(log det A, A⁻¹)` of a symmetric positive-definite matrix (no derivatives; methods as
     :func:`logdet_spd`; log det NaN if A is not positive definite)."""
     if method not in SPD_METHODS:
@@ -243,7 +243,7 @@ def logdet_and_inverse_spd(a: Float[Array, "n n"], method: str = "auto"):
     return _logdet_and_inverse(a, method)
 
 
-def logdet_spd(a: Float[Array, "n n"], method: str = "auto") -> Float[Array, ""]:
+def logdet_spd(a: Float[ArrayLike, "n n"], method: str = "auto") -> Float[Array, ""]:
     r"""$\log\det A$ of a symmetric positive-definite matrix, differentiable
     ($d\log\det A = \mathrm{tr}(A^{-1}dA)$).
 

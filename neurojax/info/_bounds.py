@@ -8,7 +8,7 @@ Poole et al., "On variational bounds of mutual information" (ICML 2019); seed 00
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_choice
 
@@ -27,7 +27,7 @@ def _log_mean_exp_off_diagonal(s):
     return jax.nn.logsumexp(off) - jnp.log(b * (b - 1.0))
 
 
-def infonce(scores: Float[Array, "b b"]) -> Float[Array, ""]:
+def infonce(scores: Float[ArrayLike, "b b"]) -> Float[Array, ""]:
     r"""InfoNCE (CPC): $\frac1B\sum_i \bigl[f_{ii} - \log\frac1B\sum_j e^{f_{ij}}\bigr] \le I$.
 
     Never exceeds $\log B$ (each term is a log-softmax plus $\log B$), so it saturates for
@@ -37,21 +37,21 @@ def infonce(scores: Float[Array, "b b"]) -> Float[Array, ""]:
     return jnp.mean(jnp.diagonal(s) - jax.nn.logsumexp(s, axis=1)) + jnp.log(b)
 
 
-def nwj(scores: Float[Array, "b b"]) -> Float[Array, ""]:
+def nwj(scores: Float[ArrayLike, "b b"]) -> Float[Array, ""]:
     r"""NWJ / f-GAN KL bound: $\mathbb E_p[f] - e^{-1}\,\mathbb E_{p(x)p(y)}[e^{f}]$; tight at
     $f^* = 1 + \log\frac{p(x,y)}{p(x)p(y)}$."""
     s = _square(scores)
     return jnp.mean(jnp.diagonal(s)) - jnp.exp(_log_mean_exp_off_diagonal(s) - 1.0)
 
 
-def donsker_varadhan(scores: Float[Array, "b b"]) -> Float[Array, ""]:
+def donsker_varadhan(scores: Float[ArrayLike, "b b"]) -> Float[Array, ""]:
     r"""Donsker–Varadhan (MINE): $\mathbb E_p[f] - \log\mathbb E_{p(x)p(y)}[e^{f}]$; tight at
     $f^* = \log\frac{p(x,y)}{p(x)p(y)} + c$ for any constant c."""
     s = _square(scores)
     return jnp.mean(jnp.diagonal(s)) - _log_mean_exp_off_diagonal(s)
 
 
-def jensen_shannon(scores: Float[Array, "b b"]) -> Float[Array, ""]:
+def jensen_shannon(scores: Float[ArrayLike, "b b"]) -> Float[Array, ""]:
     r"""Jensen–Shannon objective of Deep InfoMax: $\mathbb E_p[-\mathrm{sp}(-f)] -
     \mathbb E_{p(x)p(y)}[\mathrm{sp}(f)]$, sp = softplus. Not itself an MI estimate: its optimal critic
     is $\log\frac{p(x,y)}{p(x)p(y)}$, so MI is then read off with `nwj(scores + 1)` (Poole et al.)."""

@@ -9,14 +9,14 @@ $\sigma \to 0$ is $J + \tfrac12\log\det\Sigma_x - \tfrac{n_{in}}{2}\log\sigma^2$
 """
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_finite, check_number
 from .._linalg import cholesky, logdet_spd
 from ..infomax import sensitivity
 
 
-def gaussian_channel_mi(chi: Float[Array, "m n"], input_cov: Float[Array, "n n"],
+def gaussian_channel_mi(chi: Float[ArrayLike, "m n"], input_cov: Float[ArrayLike, "n n"],
                         noise_var: float) -> Float[Array, ""]:
     r"""$I(X; \chi X + N) = \tfrac12\log\det(I_n + L^\top\chi^\top\chi L/\sigma^2)$ with
     $\Sigma_x = LL^\top$ (computed in the input dimension n; equals
@@ -39,7 +39,7 @@ def _channel_mi(chi, cov, noise_var):
     return 0.5 * logdet_spd(jnp.eye(n, dtype=a.dtype) + a.T @ a / noise_var)
 
 
-def network_channel_mi(model, x: Float[Array, " n_in"], *, input_cov, noise_var: float,
+def network_channel_mi(model, x: Float[ArrayLike, " n_in"], *, input_cov, noise_var: float,
                        **solver_kwargs) -> Float[Array, ""]:
     r"""Gaussian-channel MI of the recurrent InfoMax network linearised at input `x`:
     `gaussian_channel_mi(sensitivity(model, x), input_cov, noise_var)` (inputs $x + \delta$,

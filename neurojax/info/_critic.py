@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from .._checks import check_choice, check_paired, check_positive_int
 from ._bounds import BOUNDS, mi_estimate
@@ -25,7 +25,7 @@ class SeparableCritic(eqx.Module):
         self.g = eqx.nn.MLP(d_x, embed, width, depth, activation=jax.nn.relu, key=kg)
         self.h = eqx.nn.MLP(d_y, embed, width, depth, activation=jax.nn.relu, key=kh)
 
-    def scores(self, x: Float[Array, "b dx"], y: Float[Array, "b dy"]) -> Float[Array, "b b"]:
+    def scores(self, x: Float[ArrayLike, "b dx"], y: Float[ArrayLike, "b dy"]) -> Float[Array, "b b"]:
         return jax.vmap(self.g)(x) @ jax.vmap(self.h)(y).T
 
 

@@ -14,7 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_positive_int
 from ._bounds import BOUNDS
@@ -46,15 +46,15 @@ class DIMEncoder(eqx.Module):
         self.global_embed = eqx.nn.MLP(features, embed, embed, 1, activation=jax.nn.relu, key=k5)
         self.shape = (h, w)
 
-    def local(self, image: Float[Array, "h w"]) -> Float[Array, "p c"]:
+    def local(self, image: Float[ArrayLike, "h w"]) -> Float[Array, "p c"]:
         m = jax.nn.relu(self.conv2(jax.nn.relu(self.conv1(image[None]))))
         return m.reshape(m.shape[0], -1).T
 
-    def __call__(self, image: Float[Array, "h w"]) -> Float[Array, " features"]:
+    def __call__(self, image: Float[ArrayLike, "h w"]) -> Float[Array, " features"]:
         return self.head(self.local(image).T.reshape(-1))
 
 
-def dim_objective(encoder: DIMEncoder, images: Float[Array, "b h w"], bound: str = "jsd"):
+def dim_objective(encoder: DIMEncoder, images: Float[ArrayLike, "b h w"], bound: str = "jsd"):
     r"""The local Deep InfoMax objective of a batch: the `bound` of the scores $s_p$ averaged over
     positions (module docstring). Differentiable; maximise it."""
     check_choice("bound", bound, set(BOUNDS))

@@ -6,7 +6,7 @@ broadcast over leading axes, so a batch of distributions is one call.
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int
 
 from .._checks import check_choice, check_finite, check_positive_int, is_concrete
 
@@ -52,7 +52,7 @@ def nan_unless_probabilities(value, p, axes):
     return jnp.where(ok, value, jnp.nan)
 
 
-def entropy(p: Float[Array, "... k"], *, base: float | None = None) -> Float[Array, "..."]:
+def entropy(p: Float[ArrayLike, "... k"], *, base: float | None = None) -> Float[Array, "..."]:
     r"""Shannon entropy $H(p) = -\sum_i p_i \log p_i$ over the last axis (equals `scipy.stats.entropy`).
     A `p` that is not a distribution raises ValueError, or under `jit` gives NaN."""
     p = jnp.asarray(p)
@@ -61,7 +61,7 @@ def entropy(p: Float[Array, "... k"], *, base: float | None = None) -> Float[Arr
     return _in_base(h, base)
 
 
-def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None = None,
+def entropy_from_counts(counts: Int[ArrayLike, "... k"], *, correction: str | None = None,
                         base: float | None = None) -> Float[Array, "..."]:
     r"""Plug-in entropy of the empirical distribution $\hat p = c / n$.
 
@@ -85,7 +85,7 @@ def entropy_from_counts(counts: Int[Array, "... k"], *, correction: str | None =
     return _in_base(jnp.where(bad, jnp.nan, h), base)
 
 
-def kl(p: Float[Array, "... k"], q: Float[Array, "... k"], *, base: float | None = None):
+def kl(p: Float[ArrayLike, "... k"], q: Float[ArrayLike, "... k"], *, base: float | None = None):
     r"""Kullback–Leibler divergence $D(p\|q) = \sum_i p_i \log(p_i / q_i)$; inf where $q_i = 0 < p_i$.
     Inputs that are not distributions raise ValueError, or under `jit` give NaN."""
     p, q = jnp.asarray(p), jnp.asarray(q)
@@ -98,7 +98,7 @@ def kl(p: Float[Array, "... k"], q: Float[Array, "... k"], *, base: float | None
     return _in_base(d, base)
 
 
-def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None = None):
+def mutual_information(joint: Float[ArrayLike, "... kx ky"], *, base: float | None = None):
     r"""$I(X;Y) = \sum_{xy} p(x,y) \log\frac{p(x,y)}{p(x)p(y)} = H(X) + H(Y) - H(X,Y)$ of a joint table."""
     j = jnp.asarray(joint)
     check_probabilities("joint", j, (-2, -1))
@@ -109,7 +109,7 @@ def mutual_information(joint: Float[Array, "... kx ky"], *, base: float | None =
     return _in_base(nan_unless_probabilities(hx + hy - hxy, j, (-2, -1)), base)
 
 
-def joint_histogram(x: Int[Array, " n"], y: Int[Array, " n"], n_x: int, n_y: int):
+def joint_histogram(x: Int[ArrayLike, " n"], y: Int[ArrayLike, " n"], n_x: int, n_y: int):
     """Counts table `C[a, b] = #{i: x_i = a, y_i = b}` of paired integer samples (a scatter-add)."""
     n_x, n_y = check_positive_int("n_x", n_x), check_positive_int("n_y", n_y)
     x, y = jnp.asarray(x), jnp.asarray(y)
@@ -124,7 +124,7 @@ def joint_histogram(x: Int[Array, " n"], y: Int[Array, " n"], n_x: int, n_y: int
     return jnp.zeros((n_x, n_y), jnp.int32).at[x, y].add(1)
 
 
-def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = None,
+def plugin_mi(x: Int[ArrayLike, " n"], y: Int[ArrayLike, " n"], *, n_x: int | None = None,
               n_y: int | None = None, correction: str | None = None,
               base: float | None = None) -> Float[Array, ""]:
     r"""Plug-in MI of paired integer samples, $\hat H(X) + \hat H(Y) - \hat H(X, Y)$ from the
@@ -154,7 +154,7 @@ def plugin_mi(x: Int[Array, " n"], y: Int[Array, " n"], *, n_x: int | None = Non
     return _in_base(jnp.where(outside, jnp.nan, value), base)
 
 
-def quantize(x: Float[Array, " n"], n_bins: int) -> Int[Array, " n"]:
+def quantize(x: Float[ArrayLike, " n"], n_bins: int) -> Int[Array, " n"]:
     """Equal-frequency binning (by rank) into `n_bins` integer labels, for plug-in estimates of
     continuous data. A NaN has no rank: ValueError, or under `jit` the label -1 for every sample
     (which `plugin_mi` turns into NaN)."""

@@ -2,7 +2,7 @@ r"""Closed forms for Gaussians (seed 003): differential entropy, KL divergence, 
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_finite, check_positive_int, check_square, is_concrete
 from .._linalg import logdet_spd, solve
@@ -24,7 +24,7 @@ def _nan_unless(ok, value):
     return jnp.where(ok, value, jnp.nan)
 
 
-def gaussian_entropy(cov: Float[Array, "d d"]) -> Float[Array, ""]:
+def gaussian_entropy(cov: Float[ArrayLike, "d d"]) -> Float[Array, ""]:
     r"""$h(\mathcal N(\mu, \Sigma)) = \tfrac12 \log\det(2\pi e\,\Sigma)$ nats (independent of $\mu$).
     NaN if $\Sigma$ is not positive definite; a non-symmetric `cov` is a ValueError (NaN traced)."""
     cov, symmetric = _covariance("cov", cov)
@@ -51,7 +51,7 @@ def gaussian_kl(mu0, cov0, mu1, cov1) -> Float[Array, ""]:
     return _nan_unless(sym0 & sym1, kl)
 
 
-def gaussian_mi(cov: Float[Array, "d d"], d_x: int) -> Float[Array, ""]:
+def gaussian_mi(cov: Float[ArrayLike, "d d"], d_x: int) -> Float[Array, ""]:
     r"""MI between the first `d_x` and the remaining coordinates of a joint Gaussian:
     $I(X;Y) = \tfrac12\bigl(\log\det\Sigma_{XX} + \log\det\Sigma_{YY} - \log\det\Sigma\bigr)$."""
     cov, symmetric = _covariance("cov", cov)

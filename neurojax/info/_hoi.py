@@ -30,7 +30,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int
 
 from .. import _linalg
 from .._checks import check_choice, check_positive_int, check_samples
@@ -90,7 +90,7 @@ def _entropies(c, biascorrect, n):
 ESTIMATORS = ("gc", "knn")
 
 
-def higher_order(x: Float[Array, "n d"], order: int, *, multiplets=None, estimator: str = "gc",
+def higher_order(x: Float[ArrayLike, "n d"], order: int, *, multiplets=None, estimator: str = "gc",
                  k: int = 3, biascorrect: bool = True, base: float = 2.0) -> HigherOrderResult:
     r"""Total correlation, dual total correlation and O-information (module docstring) of every
     multiplet of `order` columns of `x` (n_samples, n_features), or of the given `multiplets`
@@ -177,20 +177,20 @@ def _whole(field, x, biascorrect, base):
     return getattr(r, field)[0]
 
 
-def o_information(x: Float[Array, "n d"], *, biascorrect: bool = True,
+def o_information(x: Float[ArrayLike, "n d"], *, biascorrect: bool = True,
                   base: float = 2.0) -> Float[Array, ""]:
     r"""O-information $\Omega = TC - DTC$ of all columns of `x` together (Gaussian copula;
     :func:`higher_order`). Positive: redundancy; negative: synergy."""
     return _whole("oinfo", x, biascorrect, base)
 
 
-def total_correlation(x: Float[Array, "n d"], *, biascorrect: bool = True,
+def total_correlation(x: Float[ArrayLike, "n d"], *, biascorrect: bool = True,
                       base: float = 2.0) -> Float[Array, ""]:
     r"""Total correlation $\sum_j H(X_j) - H(X)$ of the columns of `x` (Gaussian copula)."""
     return _whole("tc", x, biascorrect, base)
 
 
-def dual_total_correlation(x: Float[Array, "n d"], *, biascorrect: bool = True,
+def dual_total_correlation(x: Float[ArrayLike, "n d"], *, biascorrect: bool = True,
                            base: float = 2.0) -> Float[Array, ""]:
     r"""Dual total correlation $\sum_j H(X_{-j}) - (d - 1) H(X)$ of the columns of `x`
     (Gaussian copula)."""

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .. import _linalg, _policy
 from .._checks import check_choice, check_finite, check_float_dtype, check_positive_int, is_concrete
@@ -137,7 +137,7 @@ def implicit_root(h, K, g_root, linear_solver: str = "lu"):
 
 def equilibrium(
     model,
-    x: Float[Array, " n_in"],
+    x: Float[ArrayLike, " n_in"],
     *,
     method: Method = "auto",
     rtol: float | None = None,
@@ -206,7 +206,7 @@ def check_settings(rtol, atol, max_steps) -> None:
     check_positive_int("max_steps", max_steps)
 
 
-def batch_roots(model, xs: Float[Array, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
+def batch_roots(model, xs: Float[ArrayLike, "batch n_in"], *, method: Method = "auto", rtol=None, atol=None,
                 max_steps: int = 64) -> EquilibriumResult:
     """Primal equilibria of a batch (no derivatives). With `method="auto"` Picard runs for the whole
     batch and Newton for exactly the samples it left unconverged (the root policy of

@@ -2,7 +2,7 @@
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_finite, check_number, check_positive_int
 from .._numerics import sigmoid
@@ -71,7 +71,7 @@ def attenuation(
 
 
 def attenuate(
-    x: Float[Array, "*batch n_in"], profile: Float[Array, " n_in"]
+    x: Float[ArrayLike, "*batch n_in"], profile: Float[ArrayLike, " n_in"]
 ) -> Float[Array, "*batch n_in"]:
     """Scale each input channel by its gain: `x * profile` (broadcast over leading batch axes)."""
     x, profile = jnp.asarray(x), jnp.asarray(profile)

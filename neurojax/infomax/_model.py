@@ -3,7 +3,7 @@
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_finite, check_float_dtype, check_positive_int, check_shape
 from ._equilibrium import equilibrium
@@ -74,7 +74,7 @@ class RecurrentInfoMax(eqx.Module):
             w = np.concatenate([w, np.zeros((n_out, 1))], axis=1)
         return cls(jnp.asarray(w, dtype), jnp.zeros((n_out, n_out), dtype), threshold=threshold)
 
-    def augment(self, x: Float[Array, " n_in"]) -> Float[Array, " n_w"]:
+    def augment(self, x: Float[ArrayLike, " n_in"]) -> Float[Array, " n_w"]:
         r"""$\tilde x = [x, -1]$ with a threshold input, else $x$; checks the length of `x`."""
         if x.shape != (self.n_in,):
             raise ValueError(f"`x` must have shape ({self.n_in},) for this model, got {x.shape}")
@@ -82,7 +82,7 @@ class RecurrentInfoMax(eqx.Module):
             return jnp.concatenate([x, -jnp.ones((1,), x.dtype)])
         return x
 
-    def __call__(self, x: Float[Array, " n_in"]) -> Float[Array, " n_out"]:
+    def __call__(self, x: Float[ArrayLike, " n_in"]) -> Float[Array, " n_out"]:
         """Equilibrium output $g^*(x)$ with the default solver settings; NaN where the fixed point
         did not converge (:func:`~neurojax.infomax.equilibrium` returns the status and the last
         iterate)."""

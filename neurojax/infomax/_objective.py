@@ -3,7 +3,7 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .. import _linalg
 from .._checks import check_choice
@@ -33,7 +33,7 @@ def _sensitivity_at(model, x, g_root, linear_solver="lu"):
     return _linalg.solve(matvec, rhs, factors=factors), jnp.array(True)
 
 
-def neumann_contraction(K: Float[Array, "n n"], roots: Float[Array, "batch n"]) -> Float[Array, ""]:
+def neumann_contraction(K: Float[ArrayLike, "n n"], roots: Float[ArrayLike, "batch n"]) -> Float[Array, ""]:
     r"""Bound on the convergence rate of the Neumann solves at a batch of equilibria `roots`:
     $\max_b \max(\|\Phi_b K\|_\infty, \|\Phi_b K\|_1)$, $\Phi_b = \mathrm{diag}(g_b(1-g_b))$ (the
     forward iteration contracts in the $\infty$-norm, the transposed one of the reverse pass in the
@@ -55,7 +55,7 @@ def _sensitivity_and_steps(model, x, solver_kwargs):
     return chi, EquilibriumResult(g=g_root, num_steps=steps, converged=ok)
 
 
-def sensitivity(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array, "n_out n_in"]:
+def sensitivity(model, x: Float[ArrayLike, " n_in"], **solver_kwargs) -> Float[Array, "n_out n_in"]:
     r"""Input sensitivity $\chi = \partial g^*/\partial x = (I - \Phi K)^{-1}\Phi W_{:, :n_{in}}$.
 
     $\Phi = \mathrm{diag}\,\sigma'(W\tilde x + K g^*)$ at the equilibrium (seed 000, `Infomax.learn`).
@@ -77,7 +77,7 @@ def _objective_aux(model, x, solver_kwargs):
     return _log_volume(model, chi), res
 
 
-def objective(model, x: Float[Array, " n_in"], **solver_kwargs) -> Float[Array, ""]:
+def objective(model, x: Float[ArrayLike, " n_in"], **solver_kwargs) -> Float[Array, ""]:
     r"""InfoMax objective for one sample, $J(x) = \sum_i \log s_i(\chi) = \tfrac12\log\det(\chi^\top\chi)$.
 
     Uses $\chi^\top\chi$ when $n_{out} \ge n_{in}$ (overcomplete) and $\chi\chi^\top$ otherwise; $s_i$ are
@@ -99,7 +99,7 @@ def _zero_k_diagonal(grads):
     return eqx.tree_at(lambda m: m.K, grads, grads.K * (1 - jnp.eye(grads.K.shape[-1], dtype=grads.K.dtype)))
 
 
-def per_sample_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
+def per_sample_grads(model, xs: Float[ArrayLike, "batch n_in"], **solver_kwargs):
     r"""$\nabla_{W,K} J(x_b)$ for each sample (leading batch axis on `W`, `K`), diagonal of K zeroed.
 
     Differentiates *through the equilibrium* by implicit differentiation, so this equals the seed's
@@ -123,7 +123,7 @@ class ObjectiveResult(eqx.Module):
     neumann: Bool[Array, ""]
 
 
-def objective_and_grads(model, xs: Float[Array, "batch n_in"], *, linear_solver: str = "auto",
+def objective_and_grads(model, xs: Float[ArrayLike, "batch n_in"], *, linear_solver: str = "auto",
                         **solver_kwargs) -> ObjectiveResult:
     r"""Batch mean of $J$, mean per-sample gradients, and solver statistics, as an
     :class:`ObjectiveResult`: `grads.W`, `grads.K` hold $\frac1B\sum_b \nabla J(x_b)$ (K's diagonal
@@ -183,7 +183,7 @@ def _objective_and_grads(model, xs, roots, steps, ok, linear_solver):
                            converged=jnp.all(ok) & solved & finite, neumann=neumann)
 
 
-def infomax_grads(model, xs: Float[Array, "batch n_in"], **solver_kwargs):
+def infomax_grads(model, xs: Float[ArrayLike, "batch n_in"], **solver_kwargs):
     """Mean over the batch of the per-sample gradients of :func:`objective` (K's diagonal zeroed);
     `solver_kwargs` as :func:`objective_and_grads` (`linear_solver`) and :func:`equilibrium`.
 

@@ -15,7 +15,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_finite, check_number, check_positive_int, check_square, is_concrete
 from .._numerics import sigmoid
@@ -72,14 +72,14 @@ class SlowingCurves(eqx.Module):
     s_c: Float[Array, ""]
 
 
-def population_vector(g: Float[Array, "... n"]) -> Float[Array, "..."]:
+def population_vector(g: Float[ArrayLike, "... n"]) -> Float[Array, "..."]:
     r"""$|\sum_i g_i e^{2\pi \mathrm{i}\, i/N}| / N$ (outputs as positions on a ring)."""
     n = g.shape[-1]
     phase = 2 * jnp.pi * jnp.arange(1, n + 1, dtype=g.dtype) / n
     return jnp.hypot(g @ jnp.cos(phase), g @ jnp.sin(phase)) / n
 
 
-def mean_squared_correlation(g: Float[Array, "samples n"]) -> Float[Array, ""]:
+def mean_squared_correlation(g: Float[ArrayLike, "samples n"]) -> Float[Array, ""]:
     """Mean of the squared off-diagonal entries of the outputs' correlation matrix (outputs with
     no variance over the samples are left out)."""
     g = jnp.asarray(g)
@@ -96,7 +96,7 @@ def mean_squared_correlation(g: Float[Array, "samples n"]) -> Float[Array, ""]:
     return jnp.where(jnp.all(jnp.isfinite(g)), value, jnp.nan)  # traced: NaN in, NaN out
 
 
-def paper_slowing(model, xs: Float[Array, "samples n_in"], scales, *, key: PRNGKeyArray,
+def paper_slowing(model, xs: Float[ArrayLike, "samples n_in"], scales, *, key: PRNGKeyArray,
                   n_starts: int = 50, alpha: float = 0.2, tol: float | None = None,
                   max_steps: int = 10_000) -> SlowingCurves:
     r"""Critical slowing down as the paper's scripts measure it, for $K \to sK$, $s$ in `scales`
@@ -141,7 +141,7 @@ def _slowing_curves(model, xs, s, starts, alpha, tol, max_steps):
     return jax.lax.map(one, s)
 
 
-def connectivity_profile(K: Float[Array, "n n"], rows, *, max_offset: int) -> Float[Array, " d"]:
+def connectivity_profile(K: Float[ArrayLike, "n n"], rows, *, max_offset: int) -> Float[np.ndarray, " d"]:
     r"""Mean diagonal profile of `K` over the outputs `rows` (a boolean mask or index array of a
     contiguous range): $p(k) = \mathrm{mean}_{i, i+k \in R} K_{i, i+k}$ for
     $k = -$`max_offset`..`max_offset` (NaN where no pair exists)."""

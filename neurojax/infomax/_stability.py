@@ -5,7 +5,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .. import _linalg
 from .._checks import check_finite, check_positive_int, check_shape, check_square
@@ -31,7 +31,7 @@ class CriticalSlowing(eqx.Module):
     rho_phi_K: np.ndarray
 
 
-def rho(K: Float[Array, "n n"]) -> Float[Array, ""]:
+def rho(K: Float[ArrayLike, "n n"]) -> Float[Array, ""]:
     r"""Spectral radius $\rho(K) = \max_i |\lambda_i(K)|$ in JAX (jit/vmap-able). The fixed point
     loses stability near $\rho(K) \approx 4$, since $\max\sigma' = 1/4$. Eagerly, `K` must be
     finite; a non-finite traced `K` gives NaN."""

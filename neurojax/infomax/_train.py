@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from .._checks import check_finite, check_positive_int, check_rows
 from ..parallel import check_divisible, replicate
@@ -96,8 +96,8 @@ def _check_data(model, data):
 
 def train_on_batches(
     model,
-    data: Float[Array, "n_samples n_in"],
-    batch_indices: Int[Array, "steps batch"],
+    data: Float[ArrayLike, "n_samples n_in"],
+    batch_indices: Int[ArrayLike, "steps batch"],
     *,
     optimizer=None,
     opt_state=None,
@@ -148,7 +148,7 @@ def batch_indices(n_samples: int, batch_size: int, steps: range, *,
 
 def train(
     model,
-    data: Float[Array, "n_samples n_in"],
+    data: Float[ArrayLike, "n_samples n_in"],
     *,
     key: PRNGKeyArray,
     steps: int,

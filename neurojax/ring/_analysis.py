@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_finite, check_number, check_positive_int, check_square
 
@@ -18,7 +18,7 @@ def _align(m):
     return jnp.take_along_axis(m, idx, axis=1)
 
 
-def align_rows(w_full: Float[Array, "n n"]) -> Float[Array, "n n"]:
+def align_rows(w_full: Float[ArrayLike, "n n"]) -> Float[Array, "n n"]:
     r"""Roll row $i$ left by $i$: $A[i, j] = w[i, (i + j) \bmod N]$ (the seed's `symmetrize(w, N)`).
 
     Column $j$ of the result holds the weights from the neuron $j$ places ahead; a
@@ -26,14 +26,14 @@ def align_rows(w_full: Float[Array, "n n"]) -> Float[Array, "n n"]:
     return _align(check_square("w_full", w_full))
 
 
-def circulant_kernel(w_full: Float[Array, "n n"]) -> Float[Array, " n"]:
+def circulant_kernel(w_full: Float[ArrayLike, "n n"]) -> Float[Array, " n"]:
     r"""Least-squares circulant approximation: $c[\Delta] = \operatorname{mean}_n w[n, (n - \Delta)
     \bmod N]$, the kernel in the convention of the `circulant` variant ($M[n, k] = c[(n-k) \bmod N]$)."""
     a = align_rows(w_full)  # a[n, j] = w[n, n + j]  ->  Δ = -j
     return jnp.roll(jnp.mean(a, axis=0)[::-1], 1)
 
 
-def translation_invariance(w_full: Float[Array, "n n"]) -> Float[Array, ""]:
+def translation_invariance(w_full: Float[ArrayLike, "n n"]) -> Float[Array, ""]:
     r"""Fraction of the matrix's energy in its circulant part, $\|P(w)\|_F^2 / \|w\|_F^2 \in [0, 1]$,
     where $P$ is the orthogonal projection onto circulant matrices; 1 exactly when $w$ is circulant."""
     a = align_rows(w_full)
@@ -62,7 +62,7 @@ class WaveSpeed(eqx.Module):
     persists: bool
 
 
-def kernel_stats(kernel: Float[Array, " n"]) -> KernelStats:
+def kernel_stats(kernel: Float[ArrayLike, " n"]) -> KernelStats:
     r"""Shape of a learned circulant kernel $w[\Delta]$, $\Delta = n - k \bmod N$.
 
     Returns a :class:`KernelStats`: `amplitude` (max |w|), `peak_offset` and `trough_offset` (signed offsets in
@@ -105,7 +105,7 @@ def _frame_shifts(frames, lag):
     return s + frac, jnp.std(frames, axis=1)
 
 
-def wave_speed(record: Float[Array, "t n"], frame_dt: float, *, lag: int = 1,
+def wave_speed(record: Float[ArrayLike, "t n"], frame_dt: float, *, lag: int = 1,
                min_contrast: float = 0.05, min_consistency: float = 0.8,
                min_shift: float = 0.5) -> WaveSpeed:
     r"""Travelling-wave speed from successive activity frames by circular cross-correlation.

@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_finite, check_float_dtype, check_number, check_positive_int
 
@@ -47,7 +47,7 @@ def _unpack(p):
     return x0, y0, th, jnp.exp(lsx), jnp.exp(lsy), f, ph, a, c
 
 
-def gabor(params: Float[Array, " 9"], shape: tuple[int, int]) -> Float[Array, "h w"]:
+def gabor(params: Float[ArrayLike, " 9"], shape: tuple[int, int]) -> Float[Array, "h w"]:
     """The Gabor image for a raw parameter vector `(x0, y0, θ, log σx, log σy, f, φ, A, c)`."""
     params = jnp.asarray(params)
     if params.shape != (9,):
@@ -118,7 +118,7 @@ def _fit(atoms, keys, n_starts, max_steps, rtol, atol, pad):
     return jax.vmap(lambda a, k: _fit_one(a, k, n_starts, max_steps, rtol, atol, pad))(atoms, keys)
 
 
-def gabor_fit(atoms: Float[Array, "n h w"], *, key: PRNGKeyArray, n_starts: int = 8,
+def gabor_fit(atoms: Float[ArrayLike, "n h w"], *, key: PRNGKeyArray, n_starts: int = 8,
               max_steps: int = 200, rtol: float = 1e-8, atol: float = 1e-8) -> GaborFit:
     r"""Fit a Gabor (module docstring) to each atom of `atoms` (n, h, w), or (h, w) for one.
 

@@ -3,12 +3,12 @@ r"""Natural-image tools for sparse coding (seed 002; Olshausen & Field 1996): pa
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_finite, check_number, check_positive_int, is_concrete
 
 
-def extract_patches(images: Float[Array, "m h w"], size: int, n: int, *,
+def extract_patches(images: Float[ArrayLike, "m h w"], size: int, n: int, *,
                     key: PRNGKeyArray) -> Float[Array, "n size*size"]:
     """`n` random `size`×`size` patches (flattened, row-major) from a stack of grey images."""
     im = jnp.asarray(images)
@@ -27,7 +27,7 @@ def extract_patches(images: Float[Array, "m h w"], size: int, n: int, *,
     return jax.vmap(cut)(which, r, c)
 
 
-def whiten(images: Float[Array, "... h w"], *, f0: float | None = None) -> Float[Array, "... h w"]:
+def whiten(images: Float[ArrayLike, "... h w"], *, f0: float | None = None) -> Float[Array, "... h w"]:
     r"""Olshausen–Field whitening in the Fourier domain: multiply the spectrum by
     $|f|\,e^{-(|f|/f_0)^4}$ (flattens the $1/f$ amplitude spectrum of natural images and cuts the
     corners), $f_0$ = 0.4 × the Nyquist frequency by default (in cycles per image); the output is
@@ -60,7 +60,7 @@ class PCAResult(eqx.Module):
     mean: Float[Array, " f"]
 
 
-def pca(X: Float[Array, "n f"], k: int) -> PCAResult:
+def pca(X: Float[ArrayLike, "n f"], k: int) -> PCAResult:
     r"""Principal components by SVD of the centred data, as a :class:`PCAResult`."""
     X = jnp.asarray(X)
     if X.ndim != 2:

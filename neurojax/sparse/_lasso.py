@@ -14,7 +14,7 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._checks import (
     check_finite,
@@ -72,7 +72,7 @@ def check_problem(D, X, alpha, init=None, check_input: bool = True):
     return D.astype(dtype), X.astype(dtype)
 
 
-def lipschitz(D: Float[Array, "f k"], steps: int = 100) -> Float[Array, ""]:
+def lipschitz(D: Float[ArrayLike, "f k"], steps: int = 100) -> Float[Array, ""]:
     r"""$L = \|D\|_2^2$, the largest eigenvalue of $D^\top D$, by `steps` power iterations from a
     fixed pseudo-random start, times 1.001 (power iteration approaches $L$ from below; a step
     $1/L$ must not be too long). The start is Gaussian (key 0), not the vector of ones: that one

@@ -6,7 +6,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import check_finite, check_number, check_positive_int
 
@@ -17,7 +17,7 @@ def relu(x, theta: float = 0.0):
     return jnp.maximum(jnp.asarray(x) - theta, 0.0)
 
 
-def kurtosis(x: Float[Array, "... n"]) -> Float[Array, "..."]:
+def kurtosis(x: Float[ArrayLike, "... n"]) -> Float[Array, "..."]:
     r"""Excess kurtosis $m_4 / m_2^2 - 3$ with central moments $m_k$ (biased; equals
     `scipy.stats.kurtosis(x, axis=-1)`). Heavier tails / more zeros → larger: a sparsity measure.
     Undefined for a constant vector ($m_2 = 0$): NaN there, as scipy's."""
@@ -72,7 +72,7 @@ def _temporal_diff(x, taus, absolute):
     return jnp.abs(out) if absolute else out
 
 
-def temporal_diff(x: Float[Array, "... t"], taus, *, absolute: bool = True):
+def temporal_diff(x: Float[ArrayLike, "... t"], taus, *, absolute: bool = True):
     r"""$|x_t - x_{t-\tau}|$ for many lags at once: shape `(..., len(taus), T - max(taus))`, every
     lag evaluated on the same times $t \ge \max\tau$ (so rows are comparable). For one lag this is
     the tutorial's `np.abs(sig[tau:] - sig[:-tau])`."""
@@ -98,7 +98,7 @@ def _box_diff(x, windows, pad):
     return jnp.stack([one(w) for w in windows], axis=-2)
 
 
-def box_diff(x: Float[Array, "... t"], windows, *, pad: int = 4):
+def box_diff(x: Float[ArrayLike, "... t"], windows, *, pad: int = 4):
     r"""The tutorial's `diff_box`: the signal minus a causal box average, for many windows at once.
 
     For window $w$ and delay $s = \text{pad} + w$: $y_t = (w\,x_{t-s} - \sum_{m=1}^{w} x_{t-s-m})
@@ -110,7 +110,7 @@ def box_diff(x: Float[Array, "... t"], windows, *, pad: int = 4):
     return _box_diff(x, _lags("windows", windows, x.shape[-1]), pad)
 
 
-def spatial_diff(images: Float[Array, "... h w"], *, absolute: bool = True):
+def spatial_diff(images: Float[ArrayLike, "... h w"], *, absolute: bool = True):
     r"""Horizontal and vertical neighbour differences of images, $x_{i,j+1} - x_{i,j}$ and
     $x_{i+1,j} - x_{i,j}$ (absolute by default): returns `(diff_x (..., h, w-1), diff_y (..., h-1, w))`."""
     im = jnp.asarray(images)
