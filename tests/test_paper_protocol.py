@@ -86,6 +86,11 @@ def test_interrupted_and_resumed_equals_uninterrupted_bitwise(x64, full_run, tmp
     resumed = run_paper(_cfg(), seed=3, out=tmp_path, resume=True)
     same_models(full_run.models, resumed.models)
     same_history(full_run.history, resumed.history)
+    # each process that ran the run is one segment: where it began and ended, its commit
+    segments = json.loads((tmp_path / "segments.json").read_text())
+    assert [s["from"] for s in segments] == [{"phase": 1, "step": 0}, segments[1]["from"]]
+    assert segments[1]["from"] == segments[0]["to"] and segments[1]["to"] == {"phase": 4, "step": 0}
+    assert all("commit" in s and s["wall_s"] > 0 for s in segments)
 
 
 class _Killed(Exception):

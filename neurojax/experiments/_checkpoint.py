@@ -6,6 +6,8 @@ Layout of a run directory::
     run.lock            the id of the process writing the run (a second writer is refused)
     ckpt-000042/        the newest complete checkpoint: arrays.npz + meta.json
     .tmp-ckpt-*/        a checkpoint being written (ignored; removed on the next save)
+    segments.json       one entry per process that ran the run: start, code commit, where it began
+                        and where it stood at its last checkpoint, wall time
     summary.json ...    outputs, written when the run is done
 
 A checkpoint directory is written in full under a temporary name, its files flushed to disk, and then
@@ -167,6 +169,20 @@ class RunDirectory:
             if _NAME.match(p.name) and p.name < final.name:
                 shutil.rmtree(p, ignore_errors=True)
         return final
+
+    def log_segment(self, entry: dict, *, new: bool) -> None:
+        """Record one process's stretch of the run in `segments.json` (a list, written
+        atomically): `new` appends `entry`, else it updates the last segment with `entry`."""
+        path = self.path / "segments.json"
+        try:
+            segments = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            segments = []
+        if new or not segments:
+            segments.append(entry)
+        else:
+            segments[-1] |= entry
+        write_json_atomic(path, segments)
 
     def load(self) -> tuple[dict, dict]:
         """`(arrays, meta)` of the newest complete checkpoint; ValueError naming the file if it

@@ -31,6 +31,7 @@ from .. import infomax as nim
 from ..infomax._learners import ChunkInfo, ChunkResult, learn_chunk
 from ..infomax._online import ensemble_cost
 from ._checkpoint import RunDirectory, decode, encode
+from ._env import code_commit
 
 MEMBERS = ("one", "penalties", "profiles")
 _HISTORY = ("objective", "fp_steps", "sound", "active", "cost")
@@ -223,6 +224,11 @@ def run_phases(plan: Plan, *, key, config, profiles, run_dir: RunDirectory | Non
             state = jax.tree.map(jnp.asarray, saved["state"])
             cost = jnp.asarray(saved["cost"])
 
+    t_wall = time.perf_counter()
+    if run_dir is not None:
+        run_dir.log_segment({"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                             "commit": code_commit(), "from": dict(meta)}, new=True)
+
     def save(diverged=None):
         if run_dir is None:
             return
@@ -233,6 +239,7 @@ def run_phases(plan: Plan, *, key, config, profiles, run_dir: RunDirectory | Non
                                      for k, v in h.items()} for p, h in hist.items()
                             if any(len(v) for v in h.values())}}
         run_dir.save(encode(tree), dict(meta) | ({"diverged": diverged} if diverged else {}))
+        run_dir.log_segment({"to": dict(meta), "wall_s": time.perf_counter() - t_wall}, new=False)
 
     weight = [plan.members(q) * ph.steps for q, ph in enumerate(phases, 1)]
 

@@ -1,5 +1,6 @@
 """`neurojax paper`: run the paper's protocol (checkpointed), then its measures, figures and summary."""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,10 @@ def paper_experiment(out, *, preset: str, seed: int, resume: bool, overwrite: bo
     step = scale_step if scale_step is not None else (0.01 if config.n_out <= 100 else 0.05)
     summary = analyse(run, Path(out), scale_step=step, seed=seed)
     summary["wall_s_this_session"] = wall
+    segments = run_dir / "segments.json"  # one entry per process: start, code commit, steps, wall
+    if segments.exists():
+        summary["segments"] = json.loads(segments.read_text())
+        summary["wall_s_logged"] = sum(seg.get("wall_s", 0.0) for seg in summary["segments"])
     write_json_atomic(Path(out) / "paper_summary.json", summary)
     return {"paper_summary": str(Path(out) / "paper_summary.json"),
             "crossings_before": summary["crossings_before"],
