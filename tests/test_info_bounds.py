@@ -42,6 +42,7 @@ def test_nwj_and_dv_optimal_critic(x64):
     assert float(ni.mi_estimate(s[0], "jsd")) == pytest.approx(float(ni.nwj(s[0] + 1.0)))
 
 
+@pytest.mark.badinput
 def test_bounds_reject_non_square():
     for fn in ni.BOUNDS.values():
         with pytest.raises(ValueError, match="`scores`"):

@@ -51,6 +51,7 @@ def test_network_channel_small_noise_limit(x64):
     assert mi == pytest.approx(limit, rel=1e-5)
 
 
+@pytest.mark.badinput
 def test_bad_input():
     with pytest.raises(ValueError, match="`noise_var`"):
         ni.gaussian_channel_mi(jnp.ones((3, 2)), jnp.eye(2), 0.0)

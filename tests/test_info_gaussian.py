@@ -48,6 +48,7 @@ def test_block_mi(x64):
     assert float(ni.gaussian_mi(big, 2)) == pytest.approx(want, rel=1e-10)
 
 
+@pytest.mark.badinput
 def test_bad_input():
     with pytest.raises(ValueError, match="`cov`"):
         ni.gaussian_entropy(jnp.zeros((2, 3)))

@@ -72,6 +72,7 @@ def test_auto_falls_back_to_newton(x64):
     np.testing.assert_allclose(g_auto, new.g[0], rtol=1e-10)
 
 
+@pytest.mark.badinput
 def test_unknown_method():
     m = nim.RecurrentInfoMax.tonotopic(4, 8)
     with pytest.raises(ValueError, match="`method`"):
@@ -130,6 +131,7 @@ def test_float32_model_with_x64_enabled(x64):
     assert res.g.dtype == jnp.float32 and bool(res.converged)
 
 
+@pytest.mark.badinput
 def test_bad_solver_settings_name_the_argument():
     m = nim.RecurrentInfoMax.tonotopic(4, 6)
     x = jnp.ones(4)

@@ -31,6 +31,7 @@ def test_tones_distribution_matches_seed(x64):
     np.testing.assert_allclose(ours.std(0), ref["std"], atol=0.02)
 
 
+@pytest.mark.badinput
 def test_bad_inputs():
     with pytest.raises(ValueError, match="`profile`"):
         nim.attenuate(jnp.ones((3, 8)), jnp.ones(7))

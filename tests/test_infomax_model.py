@@ -52,6 +52,7 @@ def test_bad_x_length():
         m(jnp.ones(7))
 
 
+@pytest.mark.badinput
 def test_non_int_size():
     with pytest.raises(TypeError, match="`n_in`"):
         nim.RecurrentInfoMax.tonotopic(8.0, 16)

@@ -65,6 +65,7 @@ def test_objective_gradient_fd(x64):
         assert abs(float(jnp.sum(g[i] * d)) - float(fd)) <= 1e-6 * max(1.0, abs(float(fd)))
 
 
+@pytest.mark.badinput
 def test_unknown_solver_setting_is_an_error():
     m = nim.RecurrentInfoMax.tonotopic(4, 8)
     with pytest.raises(TypeError, match="throw"):

@@ -147,6 +147,7 @@ def test_online_and_batch_learners_take_the_same_step_at_batch_1(x64, learn_W, l
                                  jnp.concatenate([x, x], axis=1))
 
 
+@pytest.mark.badinput
 def test_learners_refuse_bad_settings_and_states():
     with pytest.raises(TypeError, match="learn_W must be a bool"):
         nim.OnlineLearner(learn_W="no")

@@ -92,6 +92,7 @@ def test_blocked_sweep_equals_separate_runs(x64):
         nr.sweep(cfg, w0, {"tau_d": jnp.asarray(taus)}, steps=10, variant="full", block=70)
 
 
+@pytest.mark.badinput
 def test_bad_block():
     cfg = nr.RingConfig(N=20)
     w0 = jnp.zeros((20, 20))

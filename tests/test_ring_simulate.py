@@ -77,6 +77,7 @@ def test_record_every_strides(x64):
     np.testing.assert_array_equal(strided, every[9::10])
 
 
+@pytest.mark.badinput
 def test_bad_input():
     cfg = nr.RingConfig(N=10)
     with pytest.raises(ValueError, match="`w0`"):

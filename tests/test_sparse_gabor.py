@@ -40,6 +40,7 @@ def test_gabor_fit_separates_gabors_from_noise(x64):
     assert np.min(r2_gabor) > 0.95 and np.max(r2_noise) < 0.7, (r2_gabor, r2_noise)
 
 
+@pytest.mark.badinput
 def test_gabor_fit_single_atom_and_bad_input(x64):
     atom = ns.gabor(_params(np.random.default_rng(2), 1)[0], (8, 8))
     fit = ns.gabor_fit(atom, key=jax.random.key(0))

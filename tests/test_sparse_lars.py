@@ -141,6 +141,7 @@ def test_float32_natural_patches_close_to_float64(x64):
     assert abs(o32 - o64) <= 1e-5 * o64
 
 
+@pytest.mark.badinput
 def test_bad_input():
     D, X = random_problem(n=5)
     with pytest.raises(ValueError, match="`X`"):

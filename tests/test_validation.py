@@ -144,6 +144,7 @@ def test_ring_config_rejects_unstable_euler_and_sub_step_delay(kwargs, name):
         nr.RingConfig(N=10, **kwargs)
 
 
+@pytest.mark.badinput
 @pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16, jnp.complex64])
 def test_half_precision_and_complex_are_a_type_error_naming_the_argument(dtype):
     D, X = map(jnp.asarray, random_problem(n=3, f=8, k=12))

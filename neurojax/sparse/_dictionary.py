@@ -11,7 +11,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 from .._checks import check_choice, check_finite, check_number, check_positive_int, check_shape
 from .._tolerance import check_tol
@@ -94,7 +94,7 @@ def _rounds(carry, X, alpha, its, idx, batch, settings, tol):
 
 
 def learn_dictionary(X, n_atoms: int, alpha: float, *, key: PRNGKeyArray, method: str = "batch",
-                     steps: int = 100, batch_size: int = 256, init: str = "data",
+                     steps: int = 100, batch_size: int = 256, init: str | ArrayLike = "data",
                      code_max_steps: int = 200, tol: float | None = None, progress=None,
                      return_codes: bool = True, nonneg: bool = False) -> DictionaryResult:
     r"""Learn `n_atoms` unit-ball atoms for data `X` (n_samples, n_features).

@@ -118,7 +118,7 @@ def _fit(atoms, keys, n_starts, max_steps, rtol, atol, pad):
     return jax.vmap(lambda a, k: _fit_one(a, k, n_starts, max_steps, rtol, atol, pad))(atoms, keys)
 
 
-def gabor_fit(atoms: Float[ArrayLike, "n h w"], *, key: PRNGKeyArray, n_starts: int = 8,
+def gabor_fit(atoms: Float[ArrayLike, "*n h w"], *, key: PRNGKeyArray, n_starts: int = 8,
               max_steps: int = 200, rtol: float = 1e-8, atol: float = 1e-8) -> GaborFit:
     r"""Fit a Gabor (module docstring) to each atom of `atoms` (n, h, w), or (h, w) for one.
 

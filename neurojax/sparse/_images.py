@@ -9,7 +9,7 @@ from .._checks import check_finite, check_number, check_positive_int, is_concret
 
 
 def extract_patches(images: Float[ArrayLike, "m h w"], size: int, n: int, *,
-                    key: PRNGKeyArray) -> Float[Array, "n size*size"]:
+                    key: PRNGKeyArray) -> Float[Array, "n d"]:
     """`n` random `size`×`size` patches (flattened, row-major) from a stack of grey images."""
     im = jnp.asarray(images)
     im = im[None] if im.ndim == 2 else im
