@@ -33,8 +33,10 @@ def test_concat_critic_and_vmapped_keys():
 
     keys = jax.random.split(jax.random.key(3), 3)
     est = np.asarray(jax.vmap(estimate)(keys))  # three trainings in one vmapped program
-    for i in range(3):  # each equals its own run
-        np.testing.assert_allclose(est[i], float(estimate(keys[i])), rtol=1e-4, atol=1e-5)
+    for i in range(3):  # each equals its own run: 300 float32 steps; compiled with XLA's full
+        # optimisations (fused multiply-adds) the vmapped and the single program differ by up to
+        # 3.7e-4 relative (measured), at the default suite's -O0 by < 1e-4
+        np.testing.assert_allclose(est[i], float(estimate(keys[i])), rtol=1e-3, atol=1e-5)
     # the trained concat critic learned the dependence: its DV bound is well above 0 and, on
     # average over keys, not far above the true 0.5 nats (a bound, estimated from 1,024 pairs)
     assert np.all(est > 0.25) and 0.3 < est.mean() < 0.6, est
