@@ -47,6 +47,10 @@ class Phase(eqx.Module):
     members: str = eqx.field(static=True, default="one")
     early_stop: bool = eqx.field(static=True, default=False)
 
+    def __check_init__(self):
+        if self.members not in MEMBERS:
+            raise ValueError(f"Phase.members must be one of {list(MEMBERS)}, got {self.members!r}")
+
 
 class Plan(eqx.Module):
     """What the engine runs: the `phases`, the initial network `model` (one), the input `pool`
@@ -166,11 +170,6 @@ def _chunk(learner, state, cost, plan, gains, idx, stop_rise, mesh):
                        blocks=jax.tree.map(lambda a: a[:, :e], out.blocks))
 
 
-def _counts(plan, q, s):
-    """(history blocks, ρ(K) logs) of phase `q` after `s` of its steps (chunk boundaries)."""
-    return s // plan.block, math.ceil(s / plan.chunk)
-
-
 def _like(plan, meta, learner_state_of):
     """The PyTree a checkpoint at `meta` holds, as arrays of the right shapes and dtypes."""
     q, s = meta["phase"], meta["step"]
@@ -184,7 +183,7 @@ def _like(plan, meta, learner_state_of):
         done = plan.phases[p - 1].steps if p < q else s
         if done == 0:  # a phase without steps (or not begun) has no history
             continue
-        b, c = _counts(plan, p, done)
+        b, c = done // plan.block, math.ceil(done / plan.chunk)  # blocks, ρ(K) logs so far
         e = plan.members(p)
         hist[str(p)] = {"objective": np.zeros((b, e), dt), "fp_steps": np.zeros((b, e), np.int32),
                         "sound": np.zeros((b, e), bool), "active": np.zeros((b, e), bool),
